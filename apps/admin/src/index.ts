@@ -1,0 +1,1 @@
+export { AdminModule, ADMIN_ROLE } from './admin.module';

@@ -1,0 +1,1 @@
+export { GatewayModule, GATEWAY_ROLE } from './gateway.module';

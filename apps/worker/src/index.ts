@@ -1,0 +1,1 @@
+export { WorkerModule, WORKER_ROLE } from './worker.module';

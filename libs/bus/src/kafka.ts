@@ -1,0 +1,55 @@
+import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
+import type { Logger } from 'pino';
+import { TOPICS } from './topics';
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  topicPartitions: number;
+  replicationFactor: number;
+}
+
+/** A kafkajs client whose own log lines go through the process logger. */
+export function createKafka(settings: KafkaSettings, logger: Logger, clientSuffix: string): Kafka {
+  const log = logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId: `${settings.clientId}-${clientSuffix}`,
+    brokers: settings.brokers,
+    connectionTimeout: 3000,
+    requestTimeout: 10000,
+    retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 5000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...rest } = entry;
+        const fields = { ...rest, namespace: undefined };
+        if (level <= logLevel.ERROR) log.error(fields, message);
+        else if (level === logLevel.WARN) log.warn(fields, message);
+        else log.debug(fields, message);
+      },
+  });
+}
+
+/** Creates the otlp.* topics that are missing; existing topics are left as they are. */
+export async function ensureTopics(admin: Admin, settings: KafkaSettings): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing: ITopicConfig[] = Object.values(TOPICS)
+    .filter((t) => !existing.has(t))
+    .map((topic) => ({
+      topic,
+      numPartitions: settings.topicPartitions,
+      replicationFactor: settings.replicationFactor,
+    }));
+  if (missing.length > 0) {
+    await admin.createTopics({ topics: missing, waitForLeaders: true });
+  }
+  return missing.map((t) => t.topic);
+}
+
+/** Readiness probe: the cluster answers a metadata request and the otlp.* topics exist. */
+export async function probeKafka(admin: Admin): Promise<void> {
+  const topics = new Set(await admin.listTopics());
+  const absent = Object.values(TOPICS).filter((t) => !topics.has(t));
+  if (absent.length > 0) throw new Error(`topics missing: ${absent.join(', ')}`);
+}

@@ -1,0 +1,270 @@
+/**
+ * Every setting Custodian reads, declared once: the environment variable, its type, its
+ * default and what it means. `loadConfig` validates the whole environment at boot and reports
+ * every bad value at once, each naming its variable; `settingsReference` renders the same
+ * table for docs/configuration.md so the documentation cannot drift from the code.
+ */
+import { hostname } from 'node:os';
+
+export const ROLES = ['gateway', 'worker', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const ENVIRONMENTS = ['development', 'production'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** Raised when a value cannot be parsed; the message says what was expected. */
+export class SettingError extends Error {}
+
+interface SettingSpec<T> {
+  /** Environment variable name. */
+  env: string;
+  /** One-line description for the reference table. */
+  doc: string;
+  /** Default as the user would write it; undefined = required (or secret, see below). */
+  default?: string;
+  /** Secrets are never printed, and have no default in production. */
+  secret?: boolean;
+  /** Development-only fallback for secrets; refused when CUSTODIAN_ENV=production. */
+  devDefault?: string;
+  parse: (raw: string) => T;
+}
+
+function int(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new SettingError(`expected an integer, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new SettingError(`expected ${min}..${max}, got ${n}`);
+    return n;
+  };
+}
+const portOrZero = int(0, 65535);
+
+function oneOf<T extends string>(values: readonly T[]) {
+  return (raw: string): T => {
+    const v = raw.trim().toLowerCase();
+    if (!(values as readonly string[]).includes(v)) {
+      throw new SettingError(`expected one of ${values.join(', ')}, got "${raw}"`);
+    }
+    return v as T;
+  };
+}
+
+function bool(raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new SettingError(`expected true or false, got "${raw}"`);
+}
+
+function text(raw: string): string {
+  const v = raw.trim();
+  if (v === '') throw new SettingError('must not be empty');
+  return v;
+}
+
+function url(protocols: string[]) {
+  return (raw: string): string => {
+    let u: URL;
+    try {
+      u = new URL(raw.trim());
+    } catch {
+      throw new SettingError('expected a URL');
+    }
+    if (!protocols.includes(u.protocol)) {
+      throw new SettingError(`expected a ${protocols.join(' or ')} URL`);
+    }
+    return raw.trim();
+  };
+}
+
+/** Roles: a comma list of gateway, worker, admin, or `all`. */
+export function parseTargets(raw: string): Role[] {
+  const parts = raw
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .filter((p) => p !== '');
+  if (parts.length === 0) throw new SettingError('expected at least one role');
+  const roles = new Set<Role>();
+  for (const p of parts) {
+    if (p === 'all') ROLES.forEach((r) => roles.add(r));
+    else if ((ROLES as readonly string[]).includes(p)) roles.add(p as Role);
+    else throw new SettingError(`unknown role "${p}"; roles are ${ROLES.join(', ')}, all`);
+  }
+  return ROLES.filter((r) => roles.has(r));
+}
+
+function brokers(raw: string): string[] {
+  const list = raw
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  if (list.length === 0) throw new SettingError('expected host:port[,host:port...]');
+  for (const b of list) {
+    const m = /^(\[[0-9a-f:]+\]|[A-Za-z0-9.-]+):(\d+)$/i.exec(b);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+      throw new SettingError(`expected host:port, got "${b}"`);
+    }
+  }
+  return list;
+}
+
+/** 32-byte key, given as 64 hex characters or base64. */
+function key32(raw: string): Buffer {
+  const v = raw.trim();
+  const buf = /^[0-9a-f]{64}$/i.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
+  if (buf.length !== 32) {
+    throw new SettingError('expected 32 bytes as 64 hex characters or base64');
+  }
+  return buf;
+}
+
+function secretText(minLength: number) {
+  return (raw: string): string => {
+    if (raw.length < minLength) throw new SettingError(`must be at least ${minLength} characters`);
+    return raw;
+  };
+}
+
+const DEV_KEY = '00'.repeat(32);
+
+/** The declaration table; order is the order of the reference documentation. */
+export const SETTINGS = {
+  env: {
+    env: 'CUSTODIAN_ENV',
+    doc: 'development or production. Production refuses development secrets and turns off GraphQL introspection.',
+    default: 'development',
+    parse: oneOf(ENVIRONMENTS),
+  },
+  targets: {
+    env: 'CUSTODIAN_TARGET',
+    doc: 'Roles this process runs: comma list of gateway, worker, admin, or all. `custodian start --target=` overrides it.',
+    default: 'all',
+    parse: parseTargets,
+  },
+  instanceId: {
+    env: 'CUSTODIAN_INSTANCE_ID',
+    doc: 'Name of this process in logs, metrics and the Kafka gateway-id header.',
+    default: hostname(),
+    parse: text,
+  },
+  logLevel: {
+    env: 'CUSTODIAN_LOG_LEVEL',
+    doc: `Log level: ${LOG_LEVELS.join(', ')}. Logs are JSON lines on stdout.`,
+    default: 'info',
+    parse: oneOf(LOG_LEVELS),
+  },
+  bindHost: {
+    env: 'CUSTODIAN_BIND_HOST',
+    doc: 'Address every listener binds to.',
+    default: '0.0.0.0',
+    parse: text,
+  },
+  opsPort: {
+    env: 'CUSTODIAN_OPS_PORT',
+    doc: 'Ops port: /healthz, /readyz, /metrics. One per process, whatever its roles.',
+    default: '9464',
+    parse: portOrZero,
+  },
+  otlpGrpcPort: {
+    env: 'CUSTODIAN_OTLP_GRPC_PORT',
+    doc: 'Gateway: OTLP/gRPC receiver port.',
+    default: '4317',
+    parse: portOrZero,
+  },
+  otlpHttpPort: {
+    env: 'CUSTODIAN_OTLP_HTTP_PORT',
+    doc: 'Gateway: OTLP/HTTP receiver port.',
+    default: '4318',
+    parse: portOrZero,
+  },
+  zipkinPort: {
+    env: 'CUSTODIAN_ZIPKIN_PORT',
+    doc: 'Gateway: Zipkin v2 JSON receiver port.',
+    default: '9411',
+    parse: portOrZero,
+  },
+  adminPort: {
+    env: 'CUSTODIAN_ADMIN_PORT',
+    doc: 'Admin: GraphQL API port (served at /graphql).',
+    default: '4000',
+    parse: portOrZero,
+  },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    doc: 'PostgreSQL connection URL.',
+    default: 'postgresql://custodian:custodian@127.0.0.1:5432/custodian',
+    secret: true,
+    parse: url(['postgresql:', 'postgres:']),
+  },
+  redisUrl: {
+    env: 'REDIS_URL',
+    doc: 'Redis connection URL (rate limits, delivery queues, jobs).',
+    default: 'redis://127.0.0.1:6379',
+    secret: true,
+    parse: url(['redis:', 'rediss:']),
+  },
+  kafkaBrokers: {
+    env: 'KAFKA_BROKERS',
+    doc: 'Kafka bootstrap brokers, comma separated host:port.',
+    default: '127.0.0.1:9092',
+    parse: brokers,
+  },
+  kafkaClientId: {
+    env: 'KAFKA_CLIENT_ID',
+    doc: 'Kafka client id prefix.',
+    default: 'custodian',
+    parse: text,
+  },
+  kafkaTopicPartitions: {
+    env: 'KAFKA_TOPIC_PARTITIONS',
+    doc: 'Partition count for the otlp.* topics when Custodian creates them.',
+    default: '6',
+    parse: int(1, 10000),
+  },
+  kafkaReplicationFactor: {
+    env: 'KAFKA_REPLICATION_FACTOR',
+    doc: 'Replication factor for the otlp.* topics when Custodian creates them.',
+    default: '1',
+    parse: int(1, 16),
+  },
+  kafkaCreateTopics: {
+    env: 'KAFKA_CREATE_TOPICS',
+    doc: 'Create missing otlp.* topics at boot (turn off where topics are managed elsewhere).',
+    default: 'true',
+    parse: bool,
+  },
+  readinessTimeoutMs: {
+    env: 'CUSTODIAN_READINESS_TIMEOUT_MS',
+    doc: 'Time each dependency check of /readyz may take before it counts as down.',
+    default: '2000',
+    parse: int(50, 60000),
+  },
+  shutdownTimeoutMs: {
+    env: 'CUSTODIAN_SHUTDOWN_TIMEOUT_MS',
+    doc: 'On SIGTERM: time to stop taking work and flush before the process exits anyway.',
+    default: '25000',
+    parse: int(100, 600000),
+  },
+  apiKeyPepper: {
+    env: 'CUSTODIAN_API_KEY_PEPPER',
+    doc: 'Secret key of the keyed hash API keys are stored under (at least 32 characters). Required in production.',
+    secret: true,
+    devDefault: 'custodian-development-pepper-not-for-production',
+    parse: secretText(32),
+  },
+  encryptionKey: {
+    env: 'CUSTODIAN_ENCRYPTION_KEY',
+    doc: 'AES-256-GCM key for sink secrets and restricted values: 64 hex characters or base64 of 32 bytes. Required in production.',
+    secret: true,
+    devDefault: DEV_KEY,
+    parse: key32,
+  },
+} satisfies Record<string, SettingSpec<unknown>>;
+
+type Settings = typeof SETTINGS;
+export type CustodianConfig = {
+  readonly [K in keyof Settings]: ReturnType<Settings[K]['parse']>;
+};

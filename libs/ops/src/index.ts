@@ -1,0 +1,19 @@
+export {
+  createLogger,
+  NestPinoLogger,
+  REDACTED_LOG_PATHS,
+  type Logger,
+  type LoggerOptions,
+} from './logger';
+export { createMetricsRegistry, Counter, Gauge, Histogram, Registry } from './metrics';
+export {
+  Readiness,
+  withTimeout,
+  type DependencyCheck,
+  type CheckResult,
+  type ReadinessReport,
+  type Phase,
+} from './readiness';
+export { OpsServer } from './ops-server';
+export { OpsModule, type ProcessServices } from './ops.module';
+export { CONFIG, LOGGER, METRICS, READINESS } from './tokens';

@@ -1,0 +1,1 @@
+export { RedisModule, RedisConnection } from './redis.module';

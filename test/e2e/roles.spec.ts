@@ -1,0 +1,180 @@
+/**
+ * One build, several roles (issue: `--target=all` for small installs, one role per process at
+ * scale) and the foundation's process contract: /healthz, /readyz naming each role's
+ * dependencies, /metrics carrying the roles, JSON logs, clean SIGTERM shutdown.
+ */
+import { spawn } from 'node:child_process';
+import { CustodianProcess, httpJson } from '../support/custodian-process';
+import { freePort, listeningPorts, waitFor } from '../support/ports';
+
+interface Readyz {
+  status: string;
+  checks: { role: string; dependency: string; ok: boolean; error?: string }[];
+}
+
+const running: CustodianProcess[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
+});
+
+async function start(target: string, env: Record<string, string> = {}) {
+  const opsPort = await freePort();
+  const adminPort = await freePort();
+  const p = new CustodianProcess(['start', `--target=${target}`], {
+    CUSTODIAN_OPS_PORT: String(opsPort),
+    CUSTODIAN_ADMIN_PORT: String(adminPort),
+    CUSTODIAN_BIND_HOST: '127.0.0.1',
+    CUSTODIAN_INSTANCE_ID: `e2e-${target}`,
+    ...env,
+  });
+  running.push(p);
+  await p.waitForLog('custodian started');
+  return { p, opsPort, adminPort };
+}
+
+async function readyz(opsPort: number): Promise<{ status: number; body: Readyz }> {
+  const r = await httpJson(`http://127.0.0.1:${opsPort}/readyz`);
+  return { status: r.status, body: r.body as Readyz };
+}
+
+async function waitReady(opsPort: number): Promise<Readyz> {
+  return waitFor('readyz 200', async () => {
+    const r = await readyz(opsPort);
+    return r.status === 200 ? r.body : undefined;
+  });
+}
+
+function deps(body: Readyz): string[] {
+  return body.checks.map((c) => `${c.role}:${c.dependency}`).sort();
+}
+
+describe('custodian start', () => {
+  it('--target=all runs every role in one process with one ops port and stops cleanly on SIGTERM', async () => {
+    const { p, opsPort, adminPort } = await start('all');
+    const ready = await waitReady(opsPort);
+    expect(deps(ready)).toEqual([
+      'admin:postgres',
+      'admin:redis',
+      'gateway:kafka',
+      'gateway:postgres',
+      'gateway:redis',
+      'worker:kafka',
+      'worker:postgres',
+      'worker:redis',
+    ]);
+    expect(listeningPorts(p.pid)).toEqual([opsPort, adminPort].sort((a, b) => a - b));
+
+    const health = await httpJson(`http://127.0.0.1:${opsPort}/healthz`);
+    expect(health).toEqual({ status: 200, body: { status: 'ok', phase: 'running' } });
+
+    const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+    expect(metrics).toMatch(
+      /custodian_build_info\{version="[^"]+",roles="gateway,worker,admin",instance_id="e2e-all"\} 1/,
+    );
+    for (const role of ['gateway', 'worker', 'admin']) {
+      expect(metrics).toContain(`custodian_role_up{role="${role}",instance_id="e2e-all"} 1`);
+    }
+    expect(metrics).toContain(
+      'custodian_dependency_up{role="worker",dependency="kafka",instance_id="e2e-all"} 1',
+    );
+
+    const gql = await httpJson(`http://127.0.0.1:${adminPort}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ platform { version roles } }' }),
+    });
+    expect(gql.status).toBe(200);
+    expect(gql.body).toEqual({
+      data: { platform: { version: expect.any(String), roles: ['gateway', 'worker', 'admin'] } },
+    });
+
+    // Logs are JSON lines carrying the instance and roles.
+    const started = await p.waitForLog('custodian started');
+    expect(started).toMatchObject({
+      level: 'info',
+      instance: 'e2e-all',
+      roles: 'gateway,worker,admin',
+    });
+
+    const t0 = Date.now();
+    const exit = await p.stop('SIGTERM');
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - t0).toBeLessThan(10000);
+    const msgs = p.logs.map((l) => l.msg);
+    expect(msgs.indexOf('custodian stopping: draining')).toBeGreaterThan(-1);
+    expect(msgs.indexOf('custodian stopped')).toBeGreaterThan(
+      msgs.indexOf('custodian stopping: draining'),
+    );
+    expect(p.logs.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
+  });
+
+  it.each([
+    ['gateway', ['gateway:kafka', 'gateway:postgres', 'gateway:redis']],
+    ['worker', ['worker:kafka', 'worker:postgres', 'worker:redis']],
+  ])(
+    '--target=%s starts only its role: its own dependencies, only the ops port, no GraphQL',
+    async (role, expected) => {
+      const { p, opsPort, adminPort } = await start(role);
+      const ready = await waitReady(opsPort);
+      expect(deps(ready)).toEqual(expected);
+      expect(listeningPorts(p.pid)).toEqual([opsPort]);
+      await expect(fetch(`http://127.0.0.1:${adminPort}/graphql`)).rejects.toThrow();
+      const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+      expect(metrics).toContain(`custodian_role_up{role="${role}"`);
+      expect(metrics).not.toMatch(/custodian_role_up\{role="admin"/);
+      expect(await p.stop()).toEqual({ code: 0, signal: null });
+    },
+  );
+
+  it('--target=admin needs no Kafka: ready with Kafka unreachable, serving GraphQL on its port', async () => {
+    const deadKafka = await freePort();
+    const { p, opsPort, adminPort } = await start('admin', {
+      KAFKA_BROKERS: `127.0.0.1:${deadKafka}`,
+    });
+    const ready = await waitReady(opsPort);
+    expect(deps(ready)).toEqual(['admin:postgres', 'admin:redis']);
+    expect(listeningPorts(p.pid)).toEqual([opsPort, adminPort].sort((a, b) => a - b));
+    expect(await p.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  it('reports not ready while a dependency is down, naming it, and ready once it answers', async () => {
+    const redisPort = await freePort();
+    const { p, opsPort } = await start('admin', { REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+    const down = await readyz(opsPort);
+    expect(down.status).toBe(503);
+    expect(down.body.status).toBe('not_ready');
+    const redis = down.body.checks.find((c) => c.dependency === 'redis')!;
+    expect(redis.ok).toBe(false);
+    expect(redis.error).toBeTruthy();
+    expect(down.body.checks.find((c) => c.dependency === 'postgres')!.ok).toBe(true);
+    // Liveness is not readiness: the process is alive and says so.
+    expect((await httpJson(`http://127.0.0.1:${opsPort}/healthz`)).status).toBe(200);
+
+    // Bring a real Redis up on that port: the process notices without a restart.
+    const server = spawn(
+      'redis-server',
+      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    try {
+      const ready = await waitReady(opsPort);
+      expect(ready.checks.every((c) => c.ok)).toBe(true);
+    } finally {
+      server.kill('SIGKILL');
+    }
+    expect(p.pid).toBeGreaterThan(0);
+  });
+
+  it('refuses to start on a bad setting, naming the variable, without opening a port', async () => {
+    const p = new CustodianProcess(['start', '--target=gateway,ingester'], {
+      CUSTODIAN_OPS_PORT: 'ninety',
+    });
+    running.push(p);
+    const exit = await p.exited();
+    expect(exit.code).toBe(78);
+    expect(p.stderr).toContain('CUSTODIAN_OPS_PORT: expected an integer, got "ninety"');
+    expect(p.stderr).toContain('CUSTODIAN_TARGET: unknown role "ingester"');
+  });
+});

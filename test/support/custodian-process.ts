@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitFor } from './ports';
+
+export const REPO_ROOT = join(__dirname, '..', '..');
+export const CLI = join(REPO_ROOT, 'dist', 'apps', 'custodian', 'src', 'main.js');
+
+export interface LogLine {
+  level: string;
+  msg?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * The built `custodian` CLI as a child process, its JSON log lines collected. E2E tests run the
+ * real build (npm run build), exactly as an operator would.
+ */
+export class CustodianProcess {
+  readonly logs: LogLine[] = [];
+  stderr = '';
+  private exit?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly child: ChildProcess;
+
+  constructor(args: string[], env: Record<string, string | undefined>) {
+    if (!existsSync(CLI)) throw new Error(`${CLI} missing: run npm run build first`);
+    this.child = spawn(process.execPath, [CLI, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, CUSTODIAN_LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let buf = '';
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.logs.push({ level: 'raw', msg: line });
+        }
+      }
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
+    this.exit = new Promise((resolve) =>
+      this.child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Resolves with the first log line matching `msg`. */
+  waitForLog(msg: string, timeoutMs = 30000): Promise<LogLine> {
+    return waitFor(
+      `log line "${msg}" (stderr: ${this.stderr.slice(-500)})`,
+      () => this.logs.find((l) => l.msg === msg),
+      timeoutMs,
+      50,
+    );
+  }
+
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.exit!;
+  }
+
+  async stop(
+    signal: NodeJS.Signals = 'SIGTERM',
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited();
+  }
+}
+
+export async function httpJson(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body };
+}
