@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, loadConfig, settingsReference } from './load-config';
 import { SETTINGS } from './settings';
 
@@ -108,5 +110,12 @@ describe('loadConfig', () => {
   it('documents every setting', () => {
     const doc = settingsReference();
     for (const s of Object.values(SETTINGS)) expect(doc).toContain(`\`${s.env}\``);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('is the current output of `custodian config` (regenerate it when a setting changes)', () => {
+    const doc = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'configuration.md'), 'utf8');
+    expect(doc).toBe(settingsReference());
   });
 });
