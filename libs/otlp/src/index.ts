@@ -1,7 +1,9 @@
 /**
  * OTLP protobuf/JSON codecs, trace-id scanning and Zipkin conversion. Pure TypeScript: no
- * framework, no I/O (enforced by eslint.config.mjs). The codecs arrive with the gateway.
+ * framework, no I/O (enforced by eslint.config.mjs).
  */
+export * from './model';
+
 export const OTLP_HTTP_PATHS = {
   traces: '/v1/traces',
   metrics: '/v1/metrics',
