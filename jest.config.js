@@ -39,7 +39,11 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/lint/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/{apps,libs}/**/*.spec.ts',
+        '<rootDir>/test/lint/**/*.spec.ts',
+        '<rootDir>/test/helm/**/*.spec.ts',
+      ],
     },
     {
       ...common,

@@ -44,6 +44,8 @@ unset _custodian_local_dir
 : "${KAFKA_PARTITIONS:=6}"
 # Kafka: topics up.sh creates if missing (space separated).
 : "${KAFKA_TOPICS:=otlp.traces otlp.logs otlp.metrics}"
+# Kafka: largest record the otlp.* topics accept (one request's spans of one partition).
+: "${KAFKA_MAX_MESSAGE_BYTES:=26214400}"
 # Kafka: maximum heap of the broker JVM.
 : "${KAFKA_HEAP:=512m}"
 
@@ -56,7 +58,7 @@ unset _custodian_local_dir
 
 export CUSTODIAN_STACK_DIR CUSTODIAN_START_TIMEOUT CUSTODIAN_STOP_TIMEOUT \
   PG_PORT PG_USER PG_PASSWORD PG_DATABASE PG_BIN REDIS_PORT \
-  KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_VERSION KAFKA_PARTITIONS KAFKA_TOPICS KAFKA_HEAP \
+  KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_VERSION KAFKA_PARTITIONS KAFKA_TOPICS KAFKA_MAX_MESSAGE_BYTES KAFKA_HEAP \
   ZIPKIN_PORT ZIPKIN_VERSION ZIPKIN_HEAP
 
 # Derived connection strings for the apps and tests (kept if already set).

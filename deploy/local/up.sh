@@ -299,6 +299,7 @@ setup_kafka() {
   for t in "${missing[@]}"; do
     kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$boot" --create \
       --if-not-exists --topic "$t" --partitions "$KAFKA_PARTITIONS" --replication-factor 1 \
+      --config "max.message.bytes=$KAFKA_MAX_MESSAGE_BYTES" \
       >"$tmp/$t" 2>&1 &
     pids+=($!)
   done

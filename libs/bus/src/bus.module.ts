@@ -21,6 +21,7 @@ export class KafkaAdmin implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly admin: Admin;
   private connected?: Promise<void>;
   private topicsEnsured = false;
+  private readonly partitionCounts = new Map<string, { count: number; at: number }>();
 
   constructor(
     @Inject(CONFIG) private readonly config: CustodianConfig,
@@ -31,6 +32,7 @@ export class KafkaAdmin implements OnApplicationBootstrap, OnApplicationShutdown
       clientId: config.kafkaClientId,
       topicPartitions: config.kafkaTopicPartitions,
       replicationFactor: config.kafkaReplicationFactor,
+      maxMessageBytes: config.kafkaMaxMessageBytes,
     };
     this.admin = createKafka(this.settings, logger, 'admin').admin();
   }
@@ -56,6 +58,27 @@ export class KafkaAdmin implements OnApplicationBootstrap, OnApplicationShutdown
       this.topicsEnsured = true;
     }
     await probeKafka(this.admin);
+  }
+
+  /**
+   * Partition count of a topic, from cluster metadata, refreshed at most once a minute: the
+   * gateway needs it to route each trace id to its partition.
+   */
+  async partitionCount(topic: string): Promise<number> {
+    const cached = this.partitionCounts.get(topic);
+    if (cached && Date.now() - cached.at < 60_000) return cached.count;
+    try {
+      await this.probe();
+      const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
+      const count = meta.topics[0]?.partitions.length ?? 0;
+      if (count < 1) throw new Error(`topic ${topic} has no partitions`);
+      this.partitionCounts.set(topic, { count, at: Date.now() });
+      return count;
+    } catch (err) {
+      // Keep routing with the last known count while Kafka is briefly unreachable.
+      if (cached) return cached.count;
+      throw err;
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

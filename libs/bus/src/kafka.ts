@@ -7,6 +7,8 @@ export interface KafkaSettings {
   clientId: string;
   topicPartitions: number;
   replicationFactor: number;
+  /** max.message.bytes of the topics Custodian creates. */
+  maxMessageBytes?: number;
 }
 
 /** A kafkajs client whose own log lines go through the process logger. */
@@ -40,6 +42,9 @@ export async function ensureTopics(admin: Admin, settings: KafkaSettings): Promi
       topic,
       numPartitions: settings.topicPartitions,
       replicationFactor: settings.replicationFactor,
+      configEntries: settings.maxMessageBytes
+        ? [{ name: 'max.message.bytes', value: String(settings.maxMessageBytes) }]
+        : [],
     }));
   if (missing.length > 0) {
     await admin.createTopics({ topics: missing, waitForLeaders: true });

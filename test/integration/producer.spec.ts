@@ -1,0 +1,103 @@
+/**
+ * The gateway's producer against the real broker: every record of a request is acknowledged
+ * before produce() resolves, the contract headers are on each record, and when Kafka does not
+ * answer the caller gets a retryable error within the deadline while the bytes in flight stay
+ * bounded (further requests are refused at once, not queued).
+ */
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import {
+  HEADERS,
+  OtlpProducer,
+  ProduceFailedError,
+  ProducerOverloadedError,
+  TOPICS,
+  createKafka,
+} from '@custodian/bus';
+import { freePort } from '../support/ports';
+
+const logger = pino({ level: 'silent' });
+const settings = {
+  brokers: process.env.KAFKA_BROKERS!.split(','),
+  clientId: 'custodian-test',
+  topicPartitions: 6,
+  replicationFactor: 1,
+};
+
+describe('OtlpProducer', () => {
+  it('resolves only when Kafka has every record, with the contract headers on each', async () => {
+    const kafka = createKafka(settings, logger, 'producer-test');
+    const producer = new OtlpProducer(
+      kafka,
+      { gatewayId: 'gw-test', compression: 'gzip', timeoutMs: 10000, maxInflightBytes: 1 << 20 },
+      logger,
+    );
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const before = await admin.fetchTopicOffsets(TOPICS.traces);
+      const tenantId = randomUUID();
+      const values = [0, 1, 2].map(() => Buffer.from(randomUUID()));
+      await producer.produce({
+        tenantId,
+        signal: 'traces',
+        receivedAt: 1700000000000,
+        records: values.map((value, partition) => ({ partition, value })),
+      });
+      // Already durable: the high watermarks moved by one on each partition written.
+      const after = await admin.fetchTopicOffsets(TOPICS.traces);
+      for (const p of [0, 1, 2]) {
+        const b = Number(before.find((o) => o.partition === p)!.high);
+        const a = Number(after.find((o) => o.partition === p)!.high);
+        expect(a - b).toBe(1);
+      }
+      const consumer = kafka.consumer({ groupId: `t-${randomUUID()}` });
+      await consumer.connect();
+      await consumer.subscribe({ topic: TOPICS.traces, fromBeginning: true });
+      const seen = new Map<string, Record<string, string>>();
+      await new Promise<void>((resolve) => {
+        void consumer.run({
+          eachMessage: async ({ message, partition }) => {
+            const h = Object.fromEntries(
+              Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+            );
+            if (h[HEADERS.tenantId] === tenantId) seen.set(`${partition}:${message.value}`, h);
+            if (seen.size === 3) resolve();
+          },
+        });
+      });
+      await consumer.disconnect();
+      expect([...seen.keys()].sort()).toEqual(values.map((v, p) => `${p}:${v}`).sort());
+      for (const h of seen.values()) {
+        expect(h).toEqual({
+          [HEADERS.tenantId]: tenantId,
+          [HEADERS.signal]: 'traces',
+          [HEADERS.receivedAt]: '1700000000000',
+          [HEADERS.contentVersion]: '1',
+          [HEADERS.gatewayId]: 'gw-test',
+        });
+      }
+    } finally {
+      await admin.disconnect();
+      await producer.disconnect();
+    }
+  });
+
+  it('fails retryably within the deadline when Kafka is down, and bounds the bytes in flight', async () => {
+    const dead = { ...settings, brokers: [`127.0.0.1:${await freePort()}`] };
+    const producer = new OtlpProducer(
+      createKafka(dead, logger, 'dead'),
+      { gatewayId: 'gw', compression: 'none', timeoutMs: 800, maxInflightBytes: 1500 },
+      logger,
+    );
+    const record = { partition: 0, value: new Uint8Array(1000) };
+    const req = { tenantId: 't', signal: 'traces' as const, receivedAt: 0, records: [record] };
+    const t0 = Date.now();
+    const first = producer.produce(req);
+    // While the first request's bytes are still in flight, a second one does not fit: refused now.
+    await expect(producer.produce(req)).rejects.toBeInstanceOf(ProducerOverloadedError);
+    await expect(first).rejects.toBeInstanceOf(ProduceFailedError);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await producer.disconnect().catch(() => undefined);
+  });
+});
