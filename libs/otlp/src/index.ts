@@ -9,3 +9,7 @@ export const OTLP_HTTP_PATHS = {
   metrics: '/v1/metrics',
   logs: '/v1/logs',
 } as const;
+export * from './json';
+export * from './zipkin';
+export * from './proto';
+export { partitionOfTraceId } from './partition';
