@@ -1,5 +1,11 @@
 /**
- * Tenant policies: schema, compiler, redaction, sampling, retention, routes. Pure TypeScript:
- * no framework, no I/O (enforced by eslint.config.mjs). The engine arrives with its issue.
+ * Tenant policies: the policy document (schema, validation, Collector import, compiler) and
+ * its stages — attributes, redaction, sampling (head and tail), retention, routes. Pure
+ * TypeScript: no framework, no I/O (enforced by eslint.config.mjs).
  */
-export const POLICY_SCHEMA_VERSION = 1;
+export * from './document';
+export * from './attributes';
+export * from './redaction';
+export * from './sampling';
+export * from './retention';
+export * from './routes';

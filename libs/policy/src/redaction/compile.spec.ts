@@ -1,0 +1,599 @@
+import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
+import type { KeyValue } from '@custodian/otlp';
+import { compileRedaction, SUMMARY_ATTRIBUTES } from './compile';
+import { DEFAULT_REDACTION_CONFIG, RedactionConfig, validateRedactionConfig } from './config';
+import { RESTRICTED_KEYS_ATTRIBUTE, restrictedKeysOf, stripRestrictedTraces } from './restricted';
+import {
+  agentSpan,
+  attr,
+  gaugeMetrics,
+  int,
+  kv,
+  logs,
+  makeLog,
+  makeSpan,
+  str,
+  traces,
+} from '../../testdata/redaction/testkit';
+
+const KEY = new Uint8Array(32).fill(7);
+
+/** A config from a partial document (defaults filled in, must be valid). */
+function cfg(raw: Record<string, unknown>): RedactionConfig {
+  const r = validateRedactionConfig(raw);
+  if (!r.config) throw new Error(JSON.stringify(r.problems));
+  return r.config;
+}
+
+function run(config: RedactionConfig, attributes: KeyValue[]) {
+  const span = makeSpan(attributes);
+  const result = compileRedaction(config, { hmacKey: KEY }).redactTraces(traces([span]));
+  return { span, result, a: (k: string) => attr(span.attributes, k) };
+}
+
+const SILENT = { summary: 'silent' } as const;
+
+describe('actions', () => {
+  it('mask replaces the detection with a token naming the detector', () => {
+    const { a, result } = run(cfg(SILENT), [str('note', 'mail bob@example.com please')]);
+    expect(a('note')?.stringValue).toBe('mail [REDACTED:email] please');
+    expect(result.counts).toEqual({ email: { mask: 1 } });
+    expect(result.total).toBe(1);
+  });
+
+  it('partial keeps the last 4 characters only', () => {
+    const c = cfg({ ...SILENT, detectors: { overrides: { payment_card: 'partial' } } });
+    const { a } = run(c, [
+      str('note', 'card 4111 1111 1111 1234 0000'.replace(' 0000', '')),
+      str('n2', 'c 4242424242424242'),
+    ]);
+    expect(a('n2')?.stringValue).toBe('c [REDACTED:payment_card:…4242]');
+  });
+
+  it('partial on a short value reveals nothing', () => {
+    const c = cfg({ ...SILENT, blockedKeys: [{ keys: ['pin'], action: 'partial' }] });
+    expect(run(c, [str('pin', '123456')]).a('pin')?.stringValue).toBe('[REDACTED:blocked_key]');
+  });
+
+  it('hash is HMAC-SHA256 under the tenant key: stable across spans, different per key', () => {
+    const c = cfg({ ...SILENT, detectors: { action: 'hash' } });
+    const one = run(c, [str('a', 'from bob@example.com')]).a('a')?.stringValue;
+    const two = run(c, [str('b', 'to bob@example.com!')]).a('b')?.stringValue;
+    const expected = createHmac('sha256', KEY).update('bob@example.com').digest('hex').slice(0, 32);
+    expect(one).toBe(`from [HASH:email:${expected}]`);
+    expect(two).toBe(`to [HASH:email:${expected}]!`);
+    const other = compileRedaction(c, { hmacKey: new Uint8Array(32).fill(8) });
+    const span = makeSpan([str('a', 'from bob@example.com')]);
+    other.redactTraces(traces([span]));
+    expect(span.attributes[0].value.stringValue).not.toBe(one);
+    expect(one).not.toContain('bob');
+  });
+
+  it('drop removes the attribute holding a detection', () => {
+    const c = cfg({ ...SILENT, detectors: { overrides: { us_ssn: 'drop' } } });
+    const { span, result } = run(c, [str('keep', 'ok'), str('ssn', 'is 123-45-6789')]);
+    expect(span.attributes.map((x) => x.key)).toEqual(['keep']);
+    expect(result.removed).toBe(1);
+    expect(result.counts).toEqual({ us_ssn: { drop: 1 } });
+  });
+
+  it('drop inside an array removes the element; inside a map removes the entry', () => {
+    const c = cfg({ ...SILENT, detectors: { overrides: { email: 'drop' } } });
+    const { a } = run(c, [
+      kv('list', { arrayValue: { values: [{ stringValue: 'a@b.io' }, { stringValue: 'fine' }] } }),
+      kv('map', { kvlistValue: { values: [str('x', 'c@d.io'), str('y', 'fine')] } }),
+    ]);
+    expect(a('list')?.arrayValue?.values).toEqual([{ stringValue: 'fine' }]);
+    expect(a('map')?.kvlistValue?.values).toEqual([str('y', 'fine')]);
+  });
+
+  it('truncate cuts a detected string before its first detection; a key rule keeps maxLength', () => {
+    const c = cfg({
+      ...SILENT,
+      detectors: { overrides: { email: 'truncate' } },
+      blockedKeys: [{ keys: ['notes'], action: { action: 'truncate', maxLength: 5 } }],
+    });
+    const { a } = run(c, [
+      str('msg', 'contact alice@example.com for help'),
+      str('notes', 'long internal notes'),
+    ]);
+    expect(a('msg')?.stringValue).toBe('contact [TRUNCATED:email]');
+    expect(a('notes')?.stringValue).toBe('long [TRUNCATED:blocked_key]');
+  });
+
+  it('restrict keeps the value and lists the key in custodian.restricted_keys', () => {
+    const c = cfg({ ...SILENT, detectors: { overrides: { email: 'restrict' } } });
+    const { span, a, result } = run(c, [str('customer', 'alice@example.com'), str('other', 'x')]);
+    expect(a('customer')?.stringValue).toBe('alice@example.com');
+    expect(restrictedKeysOf(span.attributes)).toEqual(['customer']);
+    expect(result.restricted).toBe(1);
+  });
+
+  it('applies to non-string values as strings when scan.nonStringValues is on', () => {
+    const on = cfg({ ...SILENT, scan: { nonStringValues: true } });
+    expect(run(on, [int('cc', 4111111111111111n)]).a('cc')).toEqual({
+      stringValue: '[REDACTED:payment_card]',
+    });
+    expect(run(cfg(SILENT), [int('cc', 4111111111111111n)]).a('cc')).toEqual({
+      intValue: 4111111111111111n,
+    });
+  });
+});
+
+describe('key rules', () => {
+  it('allow-list fails closed: only listed keys survive, an empty list removes everything', () => {
+    const c = cfg({ ...SILENT, allowedKeys: ['id', 'name'] });
+    const { span, result } = run(c, [
+      str('id', '1'),
+      str('secret.stuff', 'x'),
+      str('name', 'n'),
+      str('other', 'y'),
+    ]);
+    expect(span.attributes.map((x) => x.key)).toEqual(['id', 'name']);
+    expect(result.counts).toEqual({ allow_list: { drop: 2 } });
+    const empty = run(cfg({ ...SILENT, allowedKeys: [] }), [str('id', '1'), str('b', '2')]);
+    expect(empty.span.attributes).toEqual([]);
+  });
+
+  it('allowed keys are still scanned; ignored keys pass untouched and need no allow-listing', () => {
+    const c = cfg({ ...SILENT, allowedKeys: ['note'], ignoredKeys: ['raw'] });
+    const { a } = run(c, [str('note', 'x@y.io'), str('raw', 'x@y.io')]);
+    expect(a('note')?.stringValue).toBe('[REDACTED:email]');
+    expect(a('raw')?.stringValue).toBe('x@y.io');
+  });
+
+  it('ignored key patterns (RE2)', () => {
+    const c = cfg({ ...SILENT, ignoredKeyPatterns: ['^safe\\.'] });
+    expect(run(c, [str('safe.mail', 'x@y.io')]).a('safe.mail')?.stringValue).toBe('x@y.io');
+  });
+
+  it('blocked keys by name and by pattern mask the whole value, whatever its type', () => {
+    const c = cfg({
+      ...SILENT,
+      blockedKeys: [
+        { name: 'ref', keys: ['customer.ref'], action: 'mask' },
+        { patterns: ['(?i)token'], action: 'mask' },
+      ],
+    });
+    const { a } = run(c, [
+      str('customer.ref', 'C-1'),
+      int('my_TOKEN_id', 42n),
+      kv('session.token.parts', { arrayValue: { values: [{ stringValue: 'a' }] } }),
+    ]);
+    expect(a('customer.ref')?.stringValue).toBe('[REDACTED:ref]');
+    expect(a('my_TOKEN_id')).toEqual({ stringValue: '[REDACTED:blocked_key]' });
+    expect(a('session.token.parts')).toEqual({ stringValue: '[REDACTED:blocked_key]' });
+  });
+
+  it('a key naming a credential has its whole value redacted even without key rules', () => {
+    const c = cfg({ ...SILENT, blockedKeys: [] });
+    const { a } = run(c, [
+      str('db.password', 'correct horse'),
+      kv('cfg', { kvlistValue: { values: [str('clientSecret', 'abc')] } }),
+      int('max_tokens', 100n),
+    ]);
+    expect(a('db.password')?.stringValue).toBe('[REDACTED:secret_assignment]');
+    expect(a('cfg')?.kvlistValue?.values[0].value.stringValue).toBe('[REDACTED:secret_assignment]');
+    expect(a('max_tokens')).toEqual({ intValue: 100n });
+  });
+
+  it('the default policy masks authorization headers and cookies by key', () => {
+    const { a } = run(DEFAULT_REDACTION_CONFIG, [
+      str('http.request.header.authorization', 'Negotiate abc'),
+      str('cookie', 'sid=1'),
+    ]);
+    expect(a('http.request.header.authorization')?.stringValue).toBe('[REDACTED:sensitive_key]');
+    expect(a('cookie')?.stringValue).toBe('[REDACTED:sensitive_key]');
+  });
+});
+
+describe('custom patterns and allowed values', () => {
+  it('tenant RE2 patterns redact with their own name', () => {
+    const c = cfg({ ...SILENT, customPatterns: [{ name: 'order_id', pattern: 'ORD-[0-9]{8}' }] });
+    expect(run(c, [str('o', 'see ORD-12345678 and ORD-1')]).a('o')?.stringValue).toBe(
+      'see [REDACTED:order_id] and ORD-1',
+    );
+  });
+
+  it('custom and built-in detections that overlap are redacted once', () => {
+    const c = cfg({
+      ...SILENT,
+      customPatterns: [{ name: 'mail_domain', pattern: '@example\\.com' }],
+    });
+    expect(run(c, [str('o', 'bob@example.com')]).a('o')?.stringValue).toBe('[REDACTED:email]');
+  });
+
+  it('allowed values exempt covered PII, never secrets', () => {
+    const c = cfg({ ...SILENT, allowedValues: ['[a-z]+@acme\\.example', 'sk-proj-[A-Za-z0-9]+'] });
+    const { a, result } = run(c, [
+      str('m', 'ops@acme.example and eve@evil.example'),
+      str('k', 'sk-proj-AbCdEfGhIjKlMnOpQrStUvWx1234'),
+    ]);
+    expect(a('m')?.stringValue).toBe('ops@acme.example and [REDACTED:email]');
+    expect(a('k')?.stringValue).toBe('[REDACTED:openai_api_key]');
+    expect(result.counts.email).toEqual({ mask: 1 });
+  });
+
+  it('refuses a pattern that needs backtracking at compile time with its path', () => {
+    const c: RedactionConfig = {
+      ...cfg(SILENT),
+      customPatterns: [{ name: 'x', pattern: '(a)\\1', action: { action: 'mask' } }],
+    };
+    expect(() => compileRedaction(c, { hmacKey: KEY })).toThrow(/customPatterns\[0\]\.pattern/);
+  });
+
+  it('needs an HMAC key of at least 16 bytes', () => {
+    expect(() => compileRedaction(cfg(SILENT), { hmacKey: new Uint8Array(4) })).toThrow(/hmacKey/);
+  });
+});
+
+describe('where it looks', () => {
+  it('nested arrays and maps at any depth', () => {
+    const { a } = run(cfg(SILENT), [
+      kv('deep', {
+        kvlistValue: {
+          values: [
+            kv('list', {
+              arrayValue: {
+                values: [{ arrayValue: { values: [{ stringValue: 'ip 10.1.2.3' }] } }],
+              },
+            }),
+          ],
+        },
+      }),
+    ]);
+    const inner =
+      a('deep')?.kvlistValue?.values[0].value.arrayValue?.values[0].arrayValue?.values[0];
+    expect(inner?.stringValue).toBe('ip [REDACTED:ipv4]');
+  });
+
+  it('content deeper than maxDepth is masked whole', () => {
+    let v: KeyValue['value'] = { stringValue: 'x' };
+    for (let i = 0; i < 5; i++) v = { arrayValue: { values: [v] } };
+    const { a, result } = run(cfg({ ...SILENT, scan: { maxDepth: 3 } }), [kv('deep', v)]);
+    expect(JSON.stringify(a('deep'), (_k, x) => (typeof x === 'bigint' ? String(x) : x))).toContain(
+      '[REDACTED:max_depth]',
+    );
+    expect(result.counts.max_depth).toEqual({ mask: 1 });
+  });
+
+  it('resource, scope, span, event and link attributes, span and event names, status', () => {
+    const span = makeSpan([str('s', 'a@b.io')], 'GET /users/a@b.io');
+    span.status = { code: 2, message: 'failed for a@b.io' };
+    span.events.push({
+      timeUnixNano: 1n,
+      name: 'mail a@b.io',
+      attributes: [str('e', 'a@b.io')],
+      droppedAttributesCount: 0,
+    });
+    span.links.push({
+      traceId: new Uint8Array(16),
+      spanId: new Uint8Array(8),
+      traceState: '',
+      attributes: [str('l', 'a@b.io')],
+      droppedAttributesCount: 0,
+      flags: 0,
+    });
+    const data = traces([span], [str('r', 'a@b.io')], [str('sc', 'a@b.io')]);
+    const result = compileRedaction(cfg(SILENT), { hmacKey: KEY }).redactTraces(data);
+    expect(JSON.stringify(data, (_k, x) => (typeof x === 'bigint' ? String(x) : x))).not.toContain(
+      'a@b.io',
+    );
+    expect(span.name).toBe('GET /users/[REDACTED:email]');
+    expect(result.counts.email?.mask).toBe(8);
+  });
+
+  it('span names mask even when the action is drop or restrict', () => {
+    const c = cfg({ ...SILENT, detectors: { action: 'drop' } });
+    const span = makeSpan([], 'mail a@b.io');
+    compileRedaction(c, { hmacKey: KEY }).redactTraces(traces([span]));
+    expect(span.name).toBe('mail [REDACTED:email]');
+  });
+
+  it('log bodies: strings, structured maps (with the allow-list) and JSON strings', () => {
+    const c = cfg({ ...SILENT, allowedKeys: ['msg', 'user'] });
+    const l1 = makeLog({ stringValue: 'login by a@b.io' });
+    const l2 = makeLog({
+      kvlistValue: { values: [str('msg', 'from 10.0.0.1'), str('user', 'u1'), str('extra', 'x')] },
+    });
+    const l3 = makeLog({ stringValue: '{"event":"login","email":"a@b.io"}' });
+    const result = compileRedaction(c, { hmacKey: KEY }).redactLogs(logs([l1, l2, l3]));
+    expect(l1.body?.stringValue).toBe('login by [REDACTED:email]');
+    expect(l2.body?.kvlistValue?.values).toEqual([
+      str('msg', 'from [REDACTED:ipv4]'),
+      str('user', 'u1'),
+    ]);
+    expect(JSON.parse(l3.body!.stringValue!)).toEqual({
+      event: 'login',
+      email: '[REDACTED:email]',
+    });
+    expect(result.counts).toMatchObject({
+      email: { mask: 2 },
+      ipv4: { mask: 1 },
+      allow_list: { drop: 1 },
+    });
+  });
+
+  it('log body restricted by a detection is marked $body; dropped body is removed', () => {
+    const r = cfg({ ...SILENT, detectors: { overrides: { email: 'restrict', us_ssn: 'drop' } } });
+    const l1 = makeLog({ stringValue: 'a@b.io' });
+    const l2 = makeLog({ stringValue: 'ssn 123-45-6789' });
+    compileRedaction(r, { hmacKey: KEY }).redactLogs(logs([l1, l2]));
+    expect(restrictedKeysOf(l1.attributes)).toEqual(['$body']);
+    expect(l2.body).toBeUndefined();
+  });
+
+  it('metric data point attributes', () => {
+    const data = gaugeMetrics([[str('user.email', 'a@b.io'), str('model', 'gpt-4o')]]);
+    const result = compileRedaction(cfg(SILENT), { hmacKey: KEY }).redactMetrics(data);
+    const point = data.resourceMetrics[0].scopeMetrics[0].metrics[0].gauge!.dataPoints[0];
+    expect(attr(point.attributes, 'user.email')?.stringValue).toBe('[REDACTED:email]');
+    expect(attr(point.attributes, 'model')?.stringValue).toBe('gpt-4o');
+    expect(result.total).toBe(1);
+  });
+});
+
+describe('GenAI content and JSON inside strings', () => {
+  const messages = JSON.stringify([
+    {
+      role: 'user',
+      parts: [{ type: 'text', content: 'I am bob@example.com, card 4111111111111111' }],
+    },
+    {
+      role: 'assistant',
+      parts: [
+        {
+          type: 'tool_call',
+          name: 'lookup',
+          // double-encoded JSON, as tool arguments often are
+          arguments: JSON.stringify({
+            email: 'bob@example.com',
+            api_key: 'abc',
+            n: 4111111111111111,
+          }),
+        },
+      ],
+    },
+  ]);
+
+  it('redacts inside JSON strings and keeps them valid JSON (also double-encoded)', () => {
+    const { a } = run(cfg(SILENT), [str('gen_ai.input.messages', messages)]);
+    const out = a('gen_ai.input.messages')!.stringValue!;
+    const parsed = JSON.parse(out);
+    expect(parsed[0].parts[0].content).toBe('I am [REDACTED:email], card [REDACTED:payment_card]');
+    const args = JSON.parse(parsed[1].parts[0].arguments);
+    expect(args).toEqual({
+      email: '[REDACTED:email]',
+      api_key: '[REDACTED:sensitive_key]',
+      n: '[REDACTED:payment_card]',
+    });
+    expect(out).not.toMatch(/bob@|4111/);
+  });
+
+  it('restricts the GenAI content attributes by default, old and OpenInference forms too', () => {
+    const keys = [
+      'gen_ai.input.messages',
+      'gen_ai.output.messages',
+      'gen_ai.system_instructions',
+      'gen_ai.tool.call.arguments',
+      'gen_ai.tool.call.result',
+      'gen_ai.prompt.0.content',
+      'gen_ai.completion.0.content',
+      'llm.input_messages.0.message.content',
+      'input.value',
+    ];
+    const { span } = run(cfg(SILENT), [...keys.map((k) => str(k, 'hello')), str('llm.model', 'x')]);
+    expect(restrictedKeysOf(span.attributes).sort()).toEqual([...keys].sort());
+    expect(attr(span.attributes, 'input.value')?.stringValue).toBe('hello');
+  });
+
+  it('a string that looks like JSON but is not is scanned as plain text', () => {
+    const { a } = run(cfg(SILENT), [str('x', '{"broken": "a@b.io", ')]);
+    expect(a('x')?.stringValue).toBe('{"broken": "[REDACTED:email]", ');
+  });
+
+  it('unicode escapes cannot hide a secret', () => {
+    const { a } = run(cfg(SILENT), [str('x', '{"m":"bob\\u0040example.com"}')]);
+    expect(JSON.parse(a('x')!.stringValue!)).toEqual({ m: '[REDACTED:email]' });
+  });
+
+  it('clean JSON is left byte-for-byte unchanged', () => {
+    const clean = '{ "a": 1,\n  "b": "hello" }';
+    expect(run(cfg(SILENT), [str('x', clean)]).a('x')?.stringValue).toBe(clean);
+  });
+
+  it('content action other than restrict applies to the whole value', () => {
+    const c = cfg({ ...SILENT, contentKeys: { action: 'drop' } });
+    const { span } = run(c, [str('gen_ai.input.messages', '[]'), str('k', 'v')]);
+    expect(span.attributes.map((x) => x.key)).toEqual(['k']);
+  });
+});
+
+describe('summary (Collector attribute names, never values)', () => {
+  it('info records counts; debug adds key names; silent records nothing', () => {
+    const attrs = () => [
+      str('note', 'a@b.io'),
+      str('gone', 'x'),
+      str('ok', 'fine'),
+      str('safe', 'a@b.io'),
+    ];
+    const base = { allowedKeys: ['note', 'ok'], ignoredKeys: ['safe'] };
+    const info = run(cfg({ ...base, summary: 'info' }), attrs());
+    expect(info.a(SUMMARY_ATTRIBUTES.maskedCount)).toEqual({ intValue: 1n });
+    expect(info.a(SUMMARY_ATTRIBUTES.redactedCount)).toEqual({ intValue: 1n });
+    expect(info.a(SUMMARY_ATTRIBUTES.ignoredCount)).toEqual({ intValue: 1n });
+    expect(info.a(SUMMARY_ATTRIBUTES.maskedKeys)).toBeUndefined();
+    const det = info.a(SUMMARY_ATTRIBUTES.detections)?.kvlistValue?.values;
+    expect(det).toEqual(
+      expect.arrayContaining([
+        kv('email.mask', { intValue: 1n }),
+        kv('allow_list.drop', { intValue: 1n }),
+      ]),
+    );
+
+    const debug = run(cfg({ ...base, summary: 'debug' }), attrs());
+    expect(debug.a(SUMMARY_ATTRIBUTES.maskedKeys)).toEqual({ stringValue: 'note' });
+    expect(debug.a(SUMMARY_ATTRIBUTES.redactedKeys)).toEqual({ stringValue: 'gone' });
+
+    const silent = run(cfg({ ...base, summary: 'silent' }), attrs());
+    expect(silent.span.attributes.filter((x) => x.key.includes('redaction'))).toEqual([]);
+    const summary = debug.span.attributes.filter((x) => x.key.includes('redaction'));
+    expect(
+      JSON.stringify(summary, (_k, x) => (typeof x === 'bigint' ? String(x) : x)),
+    ).not.toContain('a@b.io');
+  });
+
+  it('log body summaries use the redaction.body.* names', () => {
+    const log = makeLog({ stringValue: 'a@b.io' });
+    compileRedaction(cfg({ summary: 'info' }), { hmacKey: KEY }).redactLogs(logs([log]));
+    expect(attr(log.attributes, SUMMARY_ATTRIBUTES.bodyMaskedCount)).toEqual({ intValue: 1n });
+  });
+});
+
+describe('restricted values and sinks', () => {
+  it('stripRestrictedTraces replaces restricted values without touching the input', () => {
+    const data = traces([agentSpan(1)]);
+    compileRedaction(DEFAULT_REDACTION_CONFIG, { hmacKey: KEY }).redactTraces(data);
+    const span = data.resourceSpans[0].scopeSpans[0].spans[0];
+    const before = attr(span.attributes, 'gen_ai.input.messages')?.stringValue;
+    const stripped = stripRestrictedTraces(data);
+    const s2 = stripped.resourceSpans[0].scopeSpans[0].spans[0];
+    expect(attr(s2.attributes, 'gen_ai.input.messages')).toEqual({ stringValue: '[RESTRICTED]' });
+    expect(attr(s2.attributes, 'gen_ai.request.model')?.stringValue).toBe('gpt-4o-2024-08-06');
+    expect(attr(span.attributes, 'gen_ai.input.messages')?.stringValue).toBe(before);
+    expect(restrictedKeysOf(s2.attributes)).toEqual([
+      'gen_ai.input.messages',
+      'gen_ai.output.messages',
+    ]);
+  });
+
+  it('data without restricted values is returned as is (no copy)', () => {
+    const data = traces([makeSpan([str('a', 'b')])]);
+    expect(stripRestrictedTraces(data)).toBe(data);
+  });
+});
+
+describe('the default platform policy on an agent span', () => {
+  it('masks every secret and PII in prompts and headers, restricts the content, keeps the rest', () => {
+    const data = traces([agentSpan(3)]);
+    const result = compileRedaction(DEFAULT_REDACTION_CONFIG, { hmacKey: KEY }).redactTraces(data);
+    const span = data.resourceSpans[0].scopeSpans[0].spans[0];
+    const text = JSON.stringify(span.attributes, (_k, x) =>
+      typeof x === 'bigint' ? String(x) : x,
+    );
+    for (const secret of [
+      'jane.doe3@example.com',
+      '4111 1111 1111 1111',
+      'sk-proj-AbCd',
+      '+1 415 555 2671',
+      '10.12.0.7',
+    ])
+      expect(text).not.toContain(secret);
+    expect(JSON.parse(attr(span.attributes, 'gen_ai.input.messages')!.stringValue!)).toHaveLength(
+      4,
+    );
+    expect(attr(span.attributes, 'run_id')?.stringValue).toBe('run-2024-05-01-1003');
+    expect(attr(span.attributes, RESTRICTED_KEYS_ATTRIBUTE)).toBeDefined();
+    expect(result.counts).toMatchObject({
+      email: { mask: 1 },
+      payment_card: { mask: 1 },
+      phone: { mask: 1 },
+      openai_api_key: { mask: 1 },
+      ipv4: { mask: 1 },
+      sensitive_key: { mask: 1 },
+      content: { restrict: 2 },
+    });
+  });
+});
+
+describe('properties', () => {
+  const word = fc.stringMatching(/^[a-z]{1,8}$/);
+  const filler = fc
+    .array(fc.oneof(word, fc.constantFrom(' ', ', ', '. ', '\n', ': ', '"')), { maxLength: 12 })
+    .map((p) => p.join(''));
+  const email = fc
+    .tuple(word, word, fc.constantFrom('com', 'io', 'co.uk'))
+    .map(([u, d, t]) => `${u}.x@${d}.${t}`);
+  const card = fc
+    .tuple(
+      fc.constantFrom('4', '5', '37', '6011'),
+      fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 11, maxLength: 11 }),
+    )
+    .map(([prefix, rest]) => {
+      const digits = (prefix + rest.join('')).slice(0, 15);
+      // complete with the Luhn check digit
+      let sum = 0;
+      for (let i = 0; i < digits.length; i++) {
+        let d = Number(digits[digits.length - 1 - i]);
+        if (i % 2 === 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+        sum += d;
+      }
+      const full = digits + ((10 - (sum % 10)) % 10);
+      return full.replace(/(\d{4})(?=\d)/g, '$1 ');
+    });
+  const alnum = fc.stringMatching(/^[A-Za-z0-9]{40}$/);
+  const key = fc.oneof(
+    alnum.map((s) => `sk-proj-${s}`),
+    alnum.map((s) => `ghp_${s.slice(0, 36)}`),
+    alnum.map((s) => `sk-ant-api03-${s}`),
+    alnum.map((s) => `glpat-${s.slice(0, 20)}`),
+    alnum.map((s) => `AKIA${s.slice(0, 16).toUpperCase()}`),
+    alnum.map((s) => `xoxb-${s}`),
+    alnum.map((s) => `AIza${s.slice(0, 35)}`),
+  );
+  const secret = fc.oneof(email, card, key);
+  const compiled = compileRedaction(cfg(SILENT), { hmacKey: KEY });
+
+  it('no secret embedded in random text survives a mask pass', () => {
+    fc.assert(
+      fc.property(filler, secret, filler, (pre, s, post) => {
+        const out = compiled.redactText(`${pre} ${s} ${post}`);
+        expect(out).not.toContain(s);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('no secret survives inside GenAI JSON either, and the JSON stays valid', () => {
+    fc.assert(
+      fc.property(filler, secret, filler, (pre, s, post) => {
+        const doc = JSON.stringify([
+          { role: 'user', parts: [{ type: 'text', content: `${pre} ${s} ${post}` }] },
+        ]);
+        const span = makeSpan([str('gen_ai.input.messages', doc)]);
+        compiled.redactTraces(traces([span]));
+        const out = span.attributes[0].value.stringValue!;
+        expect(out).not.toContain(s);
+        expect(() => JSON.parse(out)).not.toThrow();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('redaction is idempotent (text and items, including counts on the second pass)', () => {
+    const full = compileRedaction(DEFAULT_REDACTION_CONFIG, { hmacKey: KEY });
+    fc.assert(
+      fc.property(filler, secret, filler, secret, (pre, s1, mid, s2) => {
+        const text = `${pre} ${s1} ${mid} password=${s2}`;
+        const once = compiled.redactText(text);
+        expect(compiled.redactText(once)).toBe(once);
+        const span = makeSpan([
+          str('note', text),
+          str('gen_ai.input.messages', JSON.stringify({ t: text })),
+        ]);
+        const data = traces([span]);
+        full.redactTraces(data);
+        const snapshot = JSON.stringify(span.attributes, (_k, x) =>
+          typeof x === 'bigint' ? String(x) : x,
+        );
+        const second = full.redactTraces(data);
+        expect(
+          JSON.stringify(span.attributes, (_k, x) => (typeof x === 'bigint' ? String(x) : x)),
+        ).toBe(snapshot);
+        expect(second.total).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

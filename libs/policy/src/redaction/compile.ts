@@ -1,0 +1,1012 @@
+/**
+ * The redaction stage, compiled once per policy version and run on the worker's hot path.
+ *
+ * Order per attribute (the Collector redaction processor's order, extended):
+ *   ignored key → kept untouched · not on the allow-list → removed (fails closed) ·
+ *   blocked key → the rule's action on the whole value · content key (GenAI prompts) → its
+ *   action (restrict by default) and detectors still run inside · otherwise detectors scan the
+ *   value: strings, strings in arrays and maps at any depth, and JSON inside strings (parsed,
+ *   redacted leaf by leaf, re-serialized, so it stays valid JSON).
+ *
+ * Never leak: a string that looks like JSON but fails to parse is scanned as plain text;
+ * content deeper than `scan.maxDepth` is masked whole; a key that names a credential
+ * (`password`, `clientSecret`, …) has its whole value redacted by the secret_assignment rule.
+ *
+ * Hot path: the built-in detectors are one RegExp pass per string; key decisions are cached per
+ * key; counting uses flat typed arrays; JSON is parsed only when the raw text has a candidate
+ * (or escapes that could hide one), so clean prompts cost one regex pass.
+ *
+ * Restricted values: the value stays, and its top-level key is listed in the item's own
+ * `custodian.restricted_keys` attribute (see restricted.ts for why it travels with the item).
+ */
+import { Buffer } from 'node:buffer';
+import { createHmac } from 'node:crypto';
+import type {
+  AnyValue,
+  KeyValue,
+  LogRecord,
+  LogsData,
+  MetricsData,
+  Span,
+  TracesData,
+} from '@custodian/otlp';
+import { RE2JS } from 're2js';
+import { RedactionAction, RedactionActionSpec, RedactionConfig, REDACTION_ACTIONS } from './config';
+import {
+  BUILTIN_DETECTORS,
+  BuiltinDetectorId,
+  BuiltinScanner,
+  DETECTOR_KIND,
+  Matches,
+  SECRET_KEY_NAME,
+} from './detectors';
+import { RESTRICTED_BODY, RESTRICTED_KEYS_ATTRIBUTE, restrictedKeysOf } from './restricted';
+
+export interface CompileRedactionOptions {
+  /** The tenant's HMAC key for the hash action (≥ 16 bytes). Deleting it makes hashes unlinkable. */
+  hmacKey: Uint8Array;
+}
+
+/** Counts per rule (detector, custom pattern, key rule) and action. Never values. */
+export type RedactionCounts = Record<string, Partial<Record<RedactionAction, number>>>;
+
+export interface RedactionResult {
+  /** e.g. `{ email: { mask: 3 }, allow_list: { drop: 2 }, content: { restrict: 1 } }` */
+  counts: RedactionCounts;
+  /** Sum of all counts. */
+  total: number;
+  /** Attributes, map entries and array elements removed (allow-list and drop). */
+  removed: number;
+  /** Values marked restricted. */
+  restricted: number;
+}
+
+export interface CompiledRedaction {
+  readonly config: RedactionConfig;
+  /** Redacts in place (the worker owns the decoded data). */
+  redactTraces(data: TracesData): RedactionResult;
+  redactLogs(data: LogsData): RedactionResult;
+  redactMetrics(data: MetricsData): RedactionResult;
+  /** Redacts one free-standing string (drop and restrict act as mask). */
+  redactText(text: string): string;
+}
+
+/** Summary attribute names: the Collector redaction processor's, plus per-detector counts. */
+export const SUMMARY_ATTRIBUTES = {
+  redactedKeys: 'redaction.redacted.keys',
+  redactedCount: 'redaction.redacted.count',
+  maskedKeys: 'redaction.masked.keys',
+  maskedCount: 'redaction.masked.count',
+  allowedKeys: 'redaction.allowed.keys',
+  allowedCount: 'redaction.allowed.count',
+  ignoredCount: 'redaction.ignored.count',
+  bodyRedactedKeys: 'redaction.body.redacted.keys',
+  bodyRedactedCount: 'redaction.body.redacted.count',
+  bodyMaskedKeys: 'redaction.body.masked.keys',
+  bodyMaskedCount: 'redaction.body.masked.count',
+  bodyAllowedKeys: 'redaction.body.allowed.keys',
+  bodyAllowedCount: 'redaction.body.allowed.count',
+  bodyIgnoredCount: 'redaction.body.ignored.count',
+  /** kvlist `"<detector>.<action>" → count` (ours; the Collector has no detectors). */
+  detections: 'custodian.redaction.detections',
+} as const;
+
+const RESERVED_KEYS = new Set<string>([
+  ...Object.values(SUMMARY_ATTRIBUTES),
+  RESTRICTED_KEYS_ATTRIBUTE,
+]);
+
+// ---- flags returned by the walkers ------------------------------------------------------
+const CHANGED = 1;
+const DROP = 2;
+const RESTRICT = 4;
+const ALLOWED = 8;
+
+// ---- key decisions (cached per key) -----------------------------------------------------
+const K_NORMAL = 0;
+const K_IGNORE = 1;
+const K_REMOVE = 2;
+const K_BLOCKED = 3; // + rule index << 3
+const K_CONTENT = 4;
+const K_SECRET = 5;
+const K_RESERVED = 6;
+
+const ACTION_INDEX: Record<RedactionAction, number> = Object.fromEntries(
+  REDACTION_ACTIONS.map((a, i) => [a, i]),
+) as Record<RedactionAction, number>;
+const NA = REDACTION_ACTIONS.length;
+
+interface Rule {
+  name: string;
+  spec: RedactionActionSpec;
+  /** allowedValues may exempt it (PII and tenant patterns; never secrets or key rules). */
+  exemptible: boolean;
+}
+
+/** Per attribute-map bookkeeping for the summary and the restricted marker; reused. */
+class MapLedger {
+  removed: string[] = [];
+  masked: string[] = [];
+  allowed: string[] = [];
+  ignored = 0;
+  restricted: string[] = [];
+  touched: number[] = [];
+  perRule: Int32Array;
+  constructor(slots: number) {
+    this.perRule = new Int32Array(slots);
+  }
+  reset(): void {
+    this.removed.length = 0;
+    this.masked.length = 0;
+    this.allowed.length = 0;
+    this.ignored = 0;
+    this.restricted.length = 0;
+    for (const t of this.touched) this.perRule[t] = 0;
+    this.touched.length = 0;
+  }
+  get empty(): boolean {
+    return (
+      this.removed.length === 0 &&
+      this.masked.length === 0 &&
+      this.allowed.length === 0 &&
+      this.ignored === 0 &&
+      this.touched.length === 0
+    );
+  }
+}
+
+class Engine implements CompiledRedaction {
+  private readonly builtin: BuiltinScanner;
+  private readonly custom: RE2JS[];
+  private readonly allowedValues: RE2JS[];
+  private readonly ignoredKeys: Set<string>;
+  private readonly ignoredKeyPatterns: RE2JS[];
+  private readonly allowList: Set<string> | null;
+  private readonly blockedExact: Map<string, number>;
+  private readonly blockedPatterns: { re: RE2JS; rule: number }[];
+  private readonly contentExact: Set<string>;
+  private readonly contentPrefixes: string[];
+  /** rules: [builtins…, custom…, blocked key rules…, content, allow_list, max_depth] */
+  private readonly rules: Rule[] = [];
+  private readonly customBase: number;
+  private readonly blockedBase: number;
+  private readonly contentRule: number;
+  private readonly allowListRule: number;
+  private readonly depthRule: number;
+  private readonly secretRule: number; // -1 when secret_assignment is off
+  private readonly jsonAlwaysParse: boolean;
+  private readonly blockedExactNeedles: string[];
+  private readonly keyCacheTop = new Map<string, number>();
+  private readonly keyCacheNested = new Map<string, number>();
+  private readonly hmacKey: Uint8Array;
+
+  // per-call state (the engine is not re-entrant; one per worker thread)
+  private readonly matches = new Matches();
+  private counts: Int32Array;
+  private removedTotal = 0;
+  private restrictedTotal = 0;
+  private ledger: MapLedger;
+  private bodyLedger: MapLedger;
+  private readonly ledgers: MapLedger[] = [];
+
+  constructor(
+    readonly config: RedactionConfig,
+    opts: CompileRedactionOptions,
+  ) {
+    if (!(opts.hmacKey instanceof Uint8Array) || opts.hmacKey.length < 16)
+      throw new Error('compileRedaction: hmacKey must be at least 16 bytes');
+    this.hmacKey = opts.hmacKey;
+    const enabled = new Set<BuiltinDetectorId>(
+      config.detectors.enabled === 'all' ? BUILTIN_DETECTORS : config.detectors.enabled,
+    );
+    this.builtin = new BuiltinScanner(enabled);
+    for (const id of this.builtin.ids)
+      this.rules.push({
+        name: id,
+        spec: config.detectors.overrides[id] ?? config.detectors.action,
+        exemptible: DETECTOR_KIND[id] === 'pii',
+      });
+    // secret_assignment also rules map/JSON keys; it has a slot even if its pattern is last
+    this.secretRule = this.builtin.ids.indexOf('secret_assignment');
+
+    this.customBase = this.rules.length;
+    this.custom = config.customPatterns.map((p, i) => {
+      this.rules.push({ name: p.name, spec: p.action, exemptible: true });
+      return compileRe2(p.pattern, `customPatterns[${i}].pattern`);
+    });
+
+    this.blockedBase = this.rules.length;
+    this.blockedExact = new Map();
+    this.blockedPatterns = [];
+    config.blockedKeys.forEach((r, i) => {
+      const rule = this.rules.length;
+      this.rules.push({ name: r.name ?? 'blocked_key', spec: r.action, exemptible: false });
+      for (const k of r.keys ?? []) if (!this.blockedExact.has(k)) this.blockedExact.set(k, rule);
+      (r.patterns ?? []).forEach((p, j) =>
+        this.blockedPatterns.push({ re: compileRe2(p, `blockedKeys[${i}].patterns[${j}]`), rule }),
+      );
+    });
+    this.blockedExactNeedles = [...this.blockedExact.keys()].map((k) => JSON.stringify(k));
+    // Key rules other than the built-in credential names cannot be pre-checked on raw JSON.
+    this.jsonAlwaysParse = config.blockedKeys.some(
+      (r) => r.name !== 'sensitive_key' && (r.patterns ?? []).length > 0,
+    );
+
+    this.contentRule = this.rules.length;
+    this.rules.push({ name: 'content', spec: config.contentKeys.action, exemptible: false });
+    this.allowListRule = this.rules.length;
+    this.rules.push({ name: 'allow_list', spec: { action: 'drop' }, exemptible: false });
+    this.depthRule = this.rules.length;
+    this.rules.push({ name: 'max_depth', spec: { action: 'mask' }, exemptible: false });
+
+    this.allowedValues = config.allowedValues.map((p, i) => compileRe2(p, `allowedValues[${i}]`));
+    this.ignoredKeys = new Set(config.ignoredKeys);
+    this.ignoredKeyPatterns = config.ignoredKeyPatterns.map((p, i) =>
+      compileRe2(p, `ignoredKeyPatterns[${i}]`),
+    );
+    this.allowList = config.allowedKeys ? new Set(config.allowedKeys) : null;
+    this.contentExact = new Set(config.contentKeys.keys.filter((k) => !k.endsWith('*')));
+    this.contentPrefixes = config.contentKeys.keys
+      .filter((k) => k.endsWith('*'))
+      .map((k) => k.slice(0, -1));
+
+    this.counts = new Int32Array(this.rules.length * NA);
+    this.ledger = this.newLedger();
+    this.bodyLedger = this.newLedger();
+  }
+
+  // ---- public API -----------------------------------------------------------------------
+
+  redactTraces(data: TracesData): RedactionResult {
+    this.begin();
+    for (const rs of data.resourceSpans) {
+      if (rs.resource) this.attributeMap(rs.resource.attributes);
+      for (const ss of rs.scopeSpans) {
+        if (ss.scope) this.attributeMap(ss.scope.attributes);
+        for (const span of ss.spans) this.span(span);
+      }
+    }
+    return this.end();
+  }
+
+  redactLogs(data: LogsData): RedactionResult {
+    this.begin();
+    for (const rl of data.resourceLogs) {
+      if (rl.resource) this.attributeMap(rl.resource.attributes);
+      for (const sl of rl.scopeLogs) {
+        if (sl.scope) this.attributeMap(sl.scope.attributes);
+        for (const log of sl.logRecords) this.logRecord(log);
+      }
+    }
+    return this.end();
+  }
+
+  redactMetrics(data: MetricsData): RedactionResult {
+    this.begin();
+    for (const rm of data.resourceMetrics) {
+      if (rm.resource) this.attributeMap(rm.resource.attributes);
+      for (const sm of rm.scopeMetrics) {
+        if (sm.scope) this.attributeMap(sm.scope.attributes);
+        for (const m of sm.metrics) {
+          this.attributeMap(m.metadata);
+          const points =
+            m.gauge?.dataPoints ??
+            m.sum?.dataPoints ??
+            m.histogram?.dataPoints ??
+            m.exponentialHistogram?.dataPoints ??
+            m.summary?.dataPoints ??
+            [];
+          for (const p of points) {
+            this.attributeMap(p.attributes);
+            if ('exemplars' in p)
+              for (const e of p.exemplars) this.attributeMap(e.filteredAttributes);
+          }
+        }
+      }
+    }
+    return this.end();
+  }
+
+  redactText(text: string): string {
+    this.begin();
+    const out = this.text(text, 0, RESTRICT_AS_MASK);
+    this.end();
+    return typeof out === 'string' ? out : this.maskToken('max_depth');
+  }
+
+  // ---- items ----------------------------------------------------------------------------
+
+  private span(span: Span): void {
+    const led = this.ledger;
+    led.reset();
+    this.attributes(span.attributes, led, true, false);
+    const sc = this.config.scan;
+    if (sc.spanNames) span.name = this.freeText(span.name);
+    if (sc.statusMessages && span.status && span.status.message)
+      span.status.message = this.freeText(span.status.message);
+    this.finishMap(span.attributes, led, false);
+    for (const ev of span.events) {
+      led.reset();
+      if (sc.eventNames) ev.name = this.freeText(ev.name);
+      this.attributes(ev.attributes, led, true, false);
+      this.finishMap(ev.attributes, led, false);
+    }
+    for (const link of span.links) this.attributeMap(link.attributes);
+  }
+
+  private logRecord(log: LogRecord): void {
+    const led = this.ledger;
+    led.reset();
+    this.attributes(log.attributes, led, true, false);
+    const body = log.body;
+    if (body && this.config.scan.logBodies) {
+      const bl = this.bodyLedger;
+      bl.reset();
+      let flags: number;
+      if (body.kvlistValue) {
+        // the Collector applies the key rules (and the allow-list) to structured bodies
+        flags = this.attributes(body.kvlistValue.values, bl, true, true);
+      } else {
+        flags = this.value(body, 0, 'body', bl);
+        if (flags & CHANGED) bl.masked.push('body');
+      }
+      if (flags & DROP) {
+        log.body = undefined;
+        bl.removed.push('body');
+      }
+      if (flags & RESTRICT) led.restricted.push(RESTRICTED_BODY);
+      if (!bl.empty) this.writeSummary(log.attributes, bl, true);
+    }
+    this.finishMap(log.attributes, led, false);
+  }
+
+  private attributeMap(attrs: KeyValue[]): void {
+    const led = this.ledger;
+    led.reset();
+    this.attributes(attrs, led, true, false);
+    this.finishMap(attrs, led, false);
+  }
+
+  // ---- attribute lists ------------------------------------------------------------------
+
+  /**
+   * Processes a KeyValue list in place (entries may be removed). `top`: allow-list applies and
+   * restricted keys are recorded by name; `nestedAllowList`: the allow-list applies at every
+   * depth (structured log bodies, as the Collector does). Answers RESTRICT if any entry is.
+   */
+  private attributes(
+    list: KeyValue[],
+    led: MapLedger,
+    top: boolean,
+    nestedAllowList: boolean,
+    depth = 0,
+  ): number {
+    let w = 0;
+    let out = 0;
+    for (let i = 0; i < list.length; i++) {
+      const kv = list[i];
+      const key = kv.key;
+      const decision = this.keyDecision(key, top || nestedAllowList);
+      let flags = 0;
+      switch (decision & 7) {
+        case K_IGNORE:
+          led.ignored++;
+          list[w++] = kv;
+          continue;
+        case K_RESERVED:
+          // our own summary and marker: no key rules (their keys name detectors), but a string
+          // a client put there is still scanned
+          if (this.reservedValue(kv.value, depth, led) & CHANGED && top) led.masked.push(key);
+          list[w++] = kv;
+          continue;
+        case K_REMOVE:
+          this.count(this.allowListRule, 'drop', led);
+          if (top) led.removed.push(key);
+          this.removedTotal++;
+          continue;
+        case K_BLOCKED:
+          flags = this.wholeValue(kv.value, decision >> 3, led);
+          break;
+        case K_SECRET:
+          flags = this.wholeValue(kv.value, this.secretRule, led);
+          break;
+        case K_CONTENT: {
+          const spec = this.rules[this.contentRule].spec;
+          if (spec.action === 'restrict') {
+            // a second pass finds it marked already: not a new restriction
+            if (!top || !restrictedKeysOf(list).includes(key))
+              this.count(this.contentRule, 'restrict', led);
+            flags = RESTRICT | this.value(kv.value, depth, key, led);
+          } else flags = this.wholeValue(kv.value, this.contentRule, led);
+          break;
+        }
+        default:
+          if (kv.value.kvlistValue && nestedAllowList) {
+            flags = this.attributes(kv.value.kvlistValue.values, led, false, true, depth + 1);
+          } else flags = this.value(kv.value, depth, key, led);
+      }
+      if (flags & DROP) {
+        if (top) led.removed.push(key);
+        this.removedTotal++;
+        continue;
+      }
+      if (flags & CHANGED && top) led.masked.push(key);
+      if (flags & ALLOWED && top) led.allowed.push(key);
+      if (flags & RESTRICT && top) led.restricted.push(key);
+      out |= flags & (CHANGED | RESTRICT | ALLOWED);
+      list[w++] = kv;
+    }
+    if (w !== list.length) {
+      list.length = w;
+      out |= CHANGED;
+    }
+    return out;
+  }
+
+  private keyDecision(key: string, allowListApplies: boolean): number {
+    const cache = allowListApplies ? this.keyCacheTop : this.keyCacheNested;
+    let d = cache.get(key);
+    if (d !== undefined) return d;
+    if (allowListApplies && RESERVED_KEYS.has(key)) d = K_RESERVED;
+    else if (this.ignoredKeys.has(key) || this.ignoredKeyPatterns.some((r) => r.test(key)))
+      d = K_IGNORE;
+    else if (
+      allowListApplies &&
+      this.allowList &&
+      !this.allowList.has(key) &&
+      !RESERVED_KEYS.has(key)
+    )
+      d = K_REMOVE;
+    else {
+      let rule = this.blockedExact.get(key) ?? -1;
+      if (rule < 0)
+        for (const b of this.blockedPatterns)
+          if (b.re.test(key)) {
+            rule = b.rule;
+            break;
+          }
+      if (rule >= 0) d = K_BLOCKED | (rule << 3);
+      else if (this.contentExact.has(key) || this.contentPrefixes.some((p) => key.startsWith(p)))
+        d = K_CONTENT;
+      else if (this.secretRule >= 0 && SECRET_KEY_NAME.test(key)) d = K_SECRET;
+      else d = K_NORMAL;
+    }
+    if (cache.size >= 4096) cache.clear();
+    cache.set(key, d);
+    return d;
+  }
+
+  // ---- values ---------------------------------------------------------------------------
+
+  /** Scans a value: strings (and JSON in them), arrays and maps. */
+  private value(v: AnyValue, depth: number, key: string, led: MapLedger): number {
+    if (v.stringValue !== undefined) {
+      const r = this.text(v.stringValue, depth, 0, led);
+      if (r === DROP) return DROP;
+      if (typeof r === 'string') {
+        if (r !== v.stringValue) {
+          v.stringValue = r;
+          return CHANGED | this.lastFlags;
+        }
+        return this.lastFlags;
+      }
+      return 0;
+    }
+    if (depth >= this.config.scan.maxDepth && (v.arrayValue || v.kvlistValue)) {
+      this.replaceWithString(v, this.maskToken('max_depth'));
+      this.count(this.depthRule, 'mask', led);
+      return CHANGED;
+    }
+    if (v.arrayValue) {
+      const values = v.arrayValue.values;
+      let w = 0;
+      let out = 0;
+      for (let i = 0; i < values.length; i++) {
+        const f = this.value(values[i], depth + 1, key, led);
+        if (f & DROP) {
+          this.removedTotal++;
+          out |= CHANGED;
+          continue;
+        }
+        out |= f;
+        values[w++] = values[i];
+      }
+      values.length = w;
+      return out;
+    }
+    if (v.kvlistValue) return this.attributes(v.kvlistValue.values, led, false, false, depth + 1);
+    if (v.intValue !== undefined && this.config.scan.nonStringValues) {
+      const s = v.intValue.toString();
+      const r = this.text(s, depth, 0, led);
+      if (r === DROP) return DROP;
+      if (typeof r === 'string' && r !== s) {
+        this.replaceWithString(v, r);
+        return CHANGED | this.lastFlags;
+      }
+      return this.lastFlags;
+    }
+    return 0;
+  }
+
+  private reservedValue(v: AnyValue, depth: number, led: MapLedger): number {
+    if (v.stringValue !== undefined) return this.value(v, depth, '', led);
+    let out = 0;
+    if (depth < this.config.scan.maxDepth) {
+      for (const c of v.arrayValue?.values ?? []) out |= this.reservedValue(c, depth + 1, led);
+      for (const kv of v.kvlistValue?.values ?? [])
+        out |= this.reservedValue(kv.value, depth + 1, led);
+    }
+    return out & CHANGED;
+  }
+
+  /** A key rule's action applied to the whole value, whatever its type. */
+  private wholeValue(v: AnyValue, rule: number, led: MapLedger): number {
+    // already a redaction token (a second pass): nothing left to redact, nothing to count
+    if (v.stringValue !== undefined && isToken(v.stringValue)) return 0;
+    const spec = this.rules[rule].spec;
+    const name = this.rules[rule].name;
+    this.count(rule, spec.action, led);
+    switch (spec.action) {
+      case 'drop':
+        return DROP;
+      case 'restrict':
+        return RESTRICT;
+      default: {
+        const s = anyValueText(v);
+        const out = this.applyToWhole(s, name, spec);
+        this.replaceWithString(v, out);
+        return CHANGED;
+      }
+    }
+  }
+
+  private applyToWhole(s: string, name: string, spec: RedactionActionSpec): string {
+    switch (spec.action) {
+      case 'partial':
+        return this.partialToken(name, s, spec.keepLast ?? 4);
+      case 'hash':
+        return this.hashToken(name, s);
+      case 'truncate':
+        return s.length <= (spec.maxLength ?? 0)
+          ? s
+          : s.slice(0, spec.maxLength ?? 0) + `[TRUNCATED:${name}]`;
+      default:
+        return this.maskToken(name);
+    }
+  }
+
+  private replaceWithString(v: AnyValue, s: string): void {
+    delete v.boolValue;
+    delete v.intValue;
+    delete v.doubleValue;
+    delete v.arrayValue;
+    delete v.kvlistValue;
+    delete v.bytesValue;
+    v.stringValue = s;
+  }
+
+  /** Span names, event names, status messages: a name stays, so drop/restrict mask. */
+  private freeText(s: string): string {
+    const r = this.text(s, 0, RESTRICT_AS_MASK, this.ledger);
+    return typeof r === 'string' ? r : this.maskToken('max_depth');
+  }
+
+  // ---- strings --------------------------------------------------------------------------
+
+  /** RESTRICT and similar found while scanning the last string. */
+  private lastFlags = 0;
+
+  /**
+   * Redacts a string. Answers the new string (same reference when unchanged) or DROP.
+   * `mode & RESTRICT_AS_MASK`: restrict and drop become mask (free text has no key to mark).
+   */
+  private text(s: string, depth: number, mode: number, led?: MapLedger): string | typeof DROP {
+    this.lastFlags = 0;
+    if (s.length < 3) return s;
+    const m = this.matches;
+    m.reset();
+    this.builtin.scan(s, m);
+    for (let c = 0; c < this.custom.length; c++) {
+      const re = this.custom[c];
+      if (!re.test(s)) continue;
+      const mt = re.matcher(s);
+      while (mt.find())
+        if (mt.end() > mt.start()) m.push(this.customBase + c, mt.start(), mt.end());
+    }
+    if (
+      this.config.scan.jsonInStrings &&
+      looksLikeJson(s) &&
+      (m.count > 0 || this.jsonTrigger(s))
+    ) {
+      const parsed = this.json(s, depth, mode, led);
+      if (parsed !== undefined) return parsed;
+      // not JSON after all: plain text below
+      m.reset();
+      this.builtin.scan(s, m);
+      for (let c = 0; c < this.custom.length; c++) {
+        const mt = this.custom[c].matcher(s);
+        while (mt.find())
+          if (mt.end() > mt.start()) m.push(this.customBase + c, mt.start(), mt.end());
+      }
+    }
+    if (m.count === 0) return s;
+    if (this.custom.length) normalize(m);
+    return this.apply(s, m, mode, led);
+  }
+
+  private jsonTrigger(s: string): boolean {
+    if (this.jsonAlwaysParse) return true;
+    if (s.includes('\\u') || s.includes('\\/')) return true;
+    for (const n of this.blockedExactNeedles) if (s.includes(n)) return true;
+    return false;
+  }
+
+  private apply(s: string, m: Matches, mode: number, led?: MapLedger): string | typeof DROP {
+    let out = '';
+    let pos = 0;
+    let flags = 0;
+    for (let i = 0; i < m.count; i++) {
+      const start = m.starts[i];
+      const end = m.ends[i];
+      const rule = this.rules[m.kinds[i]];
+      if (rule.exemptible && this.allowedValues.length && this.exempt(s, start, end)) {
+        flags |= ALLOWED;
+        continue;
+      }
+      let action = rule.spec.action;
+      if (mode & RESTRICT_AS_MASK && (action === 'drop' || action === 'restrict')) action = 'mask';
+      this.count(m.kinds[i], action, led);
+      if (action === 'drop') {
+        this.lastFlags = 0;
+        return DROP;
+      }
+      if (action === 'restrict') {
+        flags |= RESTRICT;
+        continue;
+      }
+      out += s.slice(pos, start);
+      const text = s.slice(start, end);
+      if (action === 'truncate') {
+        this.lastFlags = flags;
+        return out + `[TRUNCATED:${rule.name}]`;
+      }
+      out +=
+        action === 'partial'
+          ? this.partialToken(rule.name, text, rule.spec.keepLast ?? 4)
+          : action === 'hash'
+            ? this.hashToken(rule.name, text)
+            : this.maskToken(rule.name);
+      pos = end;
+    }
+    this.lastFlags = flags;
+    if (pos === 0) return s;
+    return out + s.slice(pos);
+  }
+
+  /** An allowedValues match covering the detection exempts it. */
+  private exempt(s: string, start: number, end: number): boolean {
+    for (const re of this.allowedValues) {
+      const mt = re.matcher(s);
+      while (mt.find()) {
+        if (mt.start() > start) break;
+        if (mt.end() >= end) return true;
+      }
+    }
+    return false;
+  }
+
+  // ---- JSON inside strings --------------------------------------------------------------
+
+  /** Answers the redacted JSON text, DROP, or undefined when `s` is not JSON. */
+  private json(
+    s: string,
+    depth: number,
+    mode: number,
+    led?: MapLedger,
+  ): string | typeof DROP | undefined {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(s);
+    } catch {
+      return undefined;
+    }
+    const box = { v: doc };
+    let flags = 0;
+    const f = this.jsonNode(box, 'v', depth + 1, mode, led);
+    if (f & DROP) return DROP;
+    flags |= f & ~CHANGED;
+    this.lastFlags = flags;
+    return f & CHANGED ? JSON.stringify(box.v) : s;
+  }
+
+  /** Walks `holder[k]`, replacing redacted leaves; answers CHANGED/DROP/RESTRICT flags. */
+  private jsonNode(
+    holder: Record<string, unknown> | unknown[],
+    k: string | number,
+    depth: number,
+    mode: number,
+    led?: MapLedger,
+  ): number {
+    const node = (holder as Record<string | number, unknown>)[k];
+    if (typeof node === 'string') {
+      const r = this.text(node, depth, mode, led);
+      const flags = this.lastFlags;
+      if (r === DROP) return DROP;
+      if (r !== node) {
+        (holder as Record<string | number, unknown>)[k] = r;
+        return CHANGED | flags;
+      }
+      return flags;
+    }
+    if (typeof node === 'number') {
+      if (!Number.isInteger(node) || Math.abs(node) < 1e6) return 0;
+      const s = String(node);
+      const r = this.text(s, depth, mode, led);
+      if (r === DROP) return DROP;
+      if (r !== s) {
+        (holder as Record<string | number, unknown>)[k] = r;
+        return CHANGED | this.lastFlags;
+      }
+      return this.lastFlags;
+    }
+    if (node === null || typeof node !== 'object') return 0;
+    if (depth >= this.config.scan.maxDepth) {
+      (holder as Record<string | number, unknown>)[k] = this.maskToken('max_depth');
+      this.count(this.depthRule, 'mask', led);
+      return CHANGED;
+    }
+    let out = 0;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const f = this.jsonNode(node, i, depth + 1, mode, led);
+        if (f & DROP) {
+          node.splice(i--, 1);
+          out |= CHANGED;
+        } else out |= f;
+      }
+      return out;
+    }
+    const obj = node as Record<string, unknown>;
+    for (const key of Object.keys(obj)) {
+      const d = this.keyDecision(key, false);
+      const kind = d & 7;
+      if (kind === K_IGNORE) continue;
+      if (kind === K_BLOCKED || kind === K_SECRET) {
+        const rule = kind === K_BLOCKED ? d >> 3 : this.secretRule;
+        let action = this.rules[rule].spec.action;
+        if (mode & RESTRICT_AS_MASK && (action === 'drop' || action === 'restrict'))
+          action = 'mask';
+        const current = obj[key];
+        if (typeof current === 'string' && isToken(current)) continue;
+        this.count(rule, action, led);
+        if (action === 'drop') {
+          delete obj[key];
+          out |= CHANGED;
+        } else if (action === 'restrict') out |= RESTRICT;
+        else {
+          const v = obj[key];
+          const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
+          obj[key] = this.applyToWhole(s, this.rules[rule].name, {
+            ...this.rules[rule].spec,
+            action,
+          });
+          out |= CHANGED;
+        }
+        continue;
+      }
+      const f = this.jsonNode(obj, key, depth + 1, mode, led);
+      if (f & DROP) {
+        delete obj[key];
+        out |= CHANGED;
+      } else out |= f;
+    }
+    return out;
+  }
+
+  // ---- tokens ---------------------------------------------------------------------------
+
+  private maskToken(name: string): string {
+    return `[REDACTED:${name}]`;
+  }
+
+  private partialToken(name: string, text: string, keep: number): string {
+    // never reveal more than a quarter of the value
+    if (keep === 0 || text.length < keep * 4) return `[REDACTED:${name}]`;
+    return `[REDACTED:${name}:…${text.slice(text.length - keep)}]`;
+  }
+
+  private hashToken(name: string, text: string): string {
+    const h = createHmac('sha256', this.hmacKey).update(text, 'utf8').digest('hex').slice(0, 32);
+    return `[HASH:${name}:${h}]`;
+  }
+
+  // ---- counting and summaries -----------------------------------------------------------
+
+  private newLedger(): MapLedger {
+    const l = new MapLedger(this.rules.length * NA);
+    this.ledgers.push(l);
+    return l;
+  }
+
+  private count(rule: number, action: RedactionAction, led?: MapLedger): void {
+    const slot = rule * NA + ACTION_INDEX[action];
+    this.counts[slot]++;
+    if (action === 'restrict') this.restrictedTotal++;
+    if (led) {
+      if (led.perRule[slot]++ === 0) led.touched.push(slot);
+    }
+  }
+
+  private begin(): void {
+    this.counts.fill(0);
+    this.removedTotal = 0;
+    this.restrictedTotal = 0;
+  }
+
+  private end(): RedactionResult {
+    const counts: RedactionCounts = {};
+    let total = 0;
+    for (let slot = 0; slot < this.counts.length; slot++) {
+      const n = this.counts[slot];
+      if (n === 0) continue;
+      const rule = this.rules[Math.floor(slot / NA)].name;
+      const action = REDACTION_ACTIONS[slot % NA];
+      const c = (counts[rule] ??= {});
+      c[action] = (c[action] ?? 0) + n;
+      total += n;
+    }
+    return { counts, total, removed: this.removedTotal, restricted: this.restrictedTotal };
+  }
+
+  private finishMap(attrs: KeyValue[], led: MapLedger, _body: boolean): void {
+    if (led.restricted.length) markRestricted(attrs, led.restricted);
+    if (this.config.summary !== 'silent' && !led.empty) this.writeSummary(attrs, led, false);
+  }
+
+  private writeSummary(attrs: KeyValue[], led: MapLedger, body: boolean): void {
+    const A = SUMMARY_ATTRIBUTES;
+    if (this.config.summary === 'silent') return;
+    const debug = this.config.summary === 'debug';
+    const put = (
+      keysAttr: string | null,
+      countAttr: string,
+      keys: string[] | null,
+      n: number,
+    ): void => {
+      if (n === 0) return;
+      if (debug && keysAttr && keys) mergeKeys(attrs, keysAttr, keys);
+      addInt(attrs, countAttr, n);
+    };
+    put(
+      body ? A.bodyRedactedKeys : A.redactedKeys,
+      body ? A.bodyRedactedCount : A.redactedCount,
+      led.removed,
+      led.removed.length,
+    );
+    put(
+      body ? A.bodyMaskedKeys : A.maskedKeys,
+      body ? A.bodyMaskedCount : A.maskedCount,
+      led.masked,
+      led.masked.length,
+    );
+    put(
+      body ? A.bodyAllowedKeys : A.allowedKeys,
+      body ? A.bodyAllowedCount : A.allowedCount,
+      led.allowed,
+      led.allowed.length,
+    );
+    put(null, body ? A.bodyIgnoredCount : A.ignoredCount, null, led.ignored);
+    if (led.touched.length) {
+      let det = attrs.find((kv) => kv.key === A.detections)?.value;
+      if (!det || !det.kvlistValue) {
+        det = { kvlistValue: { values: [] } };
+        attrs.push({ key: A.detections, value: det });
+      }
+      for (const slot of led.touched) {
+        const name = `${this.rules[Math.floor(slot / NA)].name}.${REDACTION_ACTIONS[slot % NA]}`;
+        addInt(det.kvlistValue!.values, name, led.perRule[slot]);
+      }
+    }
+  }
+}
+
+const RESTRICT_AS_MASK = 16;
+
+function compileRe2(pattern: string, path: string): RE2JS {
+  try {
+    return RE2JS.compile(pattern);
+  } catch (e: unknown) {
+    throw new Error(`redaction.${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function isToken(s: string): boolean {
+  return (
+    (s.startsWith('[REDACTED:') || s.startsWith('[HASH:')) && s.endsWith(']') && !s.includes(' ')
+  );
+}
+
+function looksLikeJson(s: string): boolean {
+  let i = 0;
+  while (
+    i < s.length &&
+    (s.charCodeAt(i) === 32 ||
+      s.charCodeAt(i) === 10 ||
+      s.charCodeAt(i) === 9 ||
+      s.charCodeAt(i) === 13)
+  )
+    i++;
+  const c = s.charCodeAt(i);
+  return c === 123 /* { */ || c === 91; /* [ */
+}
+
+/** Sorts detections by start and drops overlaps (the earlier, then longer, wins). */
+function normalize(m: Matches): void {
+  if (m.count < 2) return;
+  const idx = Array.from({ length: m.count }, (_, i) => i).sort(
+    (a, b) => m.starts[a] - m.starts[b] || m.ends[b] - m.ends[a],
+  );
+  const s = idx.map((i) => m.starts[i]);
+  const e = idx.map((i) => m.ends[i]);
+  const k = idx.map((i) => m.kinds[i]);
+  m.reset();
+  let lastEnd = -1;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] < lastEnd) continue;
+    m.push(k[i], s[i], e[i]);
+    lastEnd = e[i];
+  }
+}
+
+/** The text a whole-value action works on, for any AnyValue type. */
+function anyValueText(v: AnyValue): string {
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.intValue !== undefined) return v.intValue.toString();
+  if (v.doubleValue !== undefined) return String(v.doubleValue);
+  if (v.boolValue !== undefined) return String(v.boolValue);
+  if (v.bytesValue !== undefined) return Buffer.from(v.bytesValue).toString('base64');
+  if (v.arrayValue) return JSON.stringify(v.arrayValue.values.map(anyValueText));
+  if (v.kvlistValue)
+    return JSON.stringify(
+      Object.fromEntries(v.kvlistValue.values.map((kv) => [kv.key, anyValueText(kv.value)])),
+    );
+  return '';
+}
+
+function addInt(attrs: KeyValue[], key: string, n: number): void {
+  const kv = attrs.find((a) => a.key === key);
+  if (kv && kv.value.intValue !== undefined) kv.value.intValue += BigInt(n);
+  else if (kv) kv.value = { intValue: BigInt(n) };
+  else attrs.push({ key, value: { intValue: BigInt(n) } });
+}
+
+function mergeKeys(attrs: KeyValue[], key: string, keys: string[]): void {
+  const kv = attrs.find((a) => a.key === key);
+  const all = new Set(keys);
+  if (kv?.value.stringValue) for (const k of kv.value.stringValue.split(',')) all.add(k);
+  const joined = [...all].sort().join(',');
+  if (kv) kv.value = { stringValue: joined };
+  else attrs.push({ key, value: { stringValue: joined } });
+}
+
+/** Adds names to the item's restricted-keys marker (an array of strings), without duplicates. */
+function markRestricted(attrs: KeyValue[], names: string[]): void {
+  let kv = attrs.find((a) => a.key === RESTRICTED_KEYS_ATTRIBUTE);
+  if (!kv || !kv.value.arrayValue) {
+    kv = { key: RESTRICTED_KEYS_ATTRIBUTE, value: { arrayValue: { values: [] } } };
+    const i = attrs.findIndex((a) => a.key === RESTRICTED_KEYS_ATTRIBUTE);
+    if (i >= 0) attrs[i] = kv;
+    else attrs.push(kv);
+  }
+  const values = kv.value.arrayValue!.values;
+  for (const n of names)
+    if (!values.some((v) => v.stringValue === n)) values.push({ stringValue: n });
+}
+
+/** Compiles a validated config once per policy version. Throws on an invalid tenant pattern. */
+export function compileRedaction(
+  config: RedactionConfig,
+  opts: CompileRedactionOptions,
+): CompiledRedaction {
+  return new Engine(config, opts);
+}

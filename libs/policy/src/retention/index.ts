@@ -1,0 +1,2 @@
+/** Retention classes: which data is kept how long. */
+export * from './retention';

@@ -1,0 +1,2 @@
+/** Routes: which sinks receive what, and which are cleared for restricted values. */
+export * from './routes';

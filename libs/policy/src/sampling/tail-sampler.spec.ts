@@ -1,0 +1,305 @@
+import fc from 'fast-check';
+import type { Span } from '@custodian/otlp';
+import { allSpans, attr, batch, span, traceId } from '../../testdata/fixtures';
+import type { TailPolicyConfig, TailSamplingConfig } from './tail-config';
+import { TailSampler, type DecidedTrace } from './tail-sampler';
+import { traceIdHex } from './trace-id';
+
+const ERRORS: TailPolicyConfig = {
+  name: 'errors',
+  type: 'status_code',
+  status_code: { status_codes: ['ERROR'] },
+};
+const config = (over: Partial<TailSamplingConfig> = {}): TailSamplingConfig => ({
+  decision_wait: '10s',
+  policies: [ERRORS],
+  ...over,
+});
+
+function spansOf(out: DecidedTrace[]): Span[] {
+  return out.flatMap((d) => allSpans({ resourceSpans: d.spans }));
+}
+
+describe('TailSampler', () => {
+  it('holds a trace for decision_wait after its first span, then decides it', () => {
+    const s = new TailSampler(config());
+    const id = traceId(1);
+    expect(s.add(batch([span({ traceId: id })]), 1_000)).toEqual([]);
+    expect(s.add(batch([span({ traceId: id, status: 2 })]), 5_000)).toEqual([]);
+    expect(s.poll(10_999)).toEqual([]);
+    expect(s.decisionFor(id)).toBe('pending');
+    const out = s.poll(11_000);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({
+      traceId: traceIdHex(id),
+      cause: 'decision_wait',
+      spanCount: 2,
+      decision: { sampled: true, reason: 'sampled', policy: 'errors' },
+    });
+    expect(s.decisionFor(id)).toEqual({ sampled: true, reason: 'sampled', policy: 'errors' });
+    expect(s.stats).toMatchObject({
+      tracesBuffered: 0,
+      spansBuffered: 0,
+      tracesSampled: 1,
+      spansSampled: 2,
+    });
+  });
+
+  it('keeps the resource and scope of each span in its output', () => {
+    const s = new TailSampler(config());
+    const id = traceId(2);
+    s.add(batch([span({ traceId: id })], 'planner'), 0);
+    s.add(batch([span({ traceId: id })], 'tools'), 0);
+    const [out] = s.flushAll();
+    expect(out.spans.map((rs) => rs.resource?.attributes[0].value.stringValue)).toEqual([
+      'planner',
+      'tools',
+    ]);
+    expect(out.spans[0].scopeSpans[0].scope?.name).toBe('custodian.test');
+  });
+
+  it('splits one batch holding several traces, without losing order within a trace', () => {
+    const s = new TailSampler(config());
+    const a = traceId(10);
+    const b = traceId(11);
+    const spans = [
+      span({ traceId: a, name: 'a1' }),
+      span({ traceId: b, name: 'b1' }),
+      span({ traceId: a, name: 'a2' }),
+    ];
+    s.add(batch(spans), 0);
+    const out = s.flushAll();
+    const byId = new Map(out.map((d) => [d.traceId, spansOf([d]).map((x) => x.name)]));
+    expect(byId.get(traceIdHex(a))).toEqual(['a1', 'a2']);
+    expect(byId.get(traceIdHex(b))).toEqual(['b1']);
+    expect(out.every((d) => d.cause === 'flush')).toBe(true);
+  });
+
+  it('late spans follow the cached decision and come out of add at once', () => {
+    const s = new TailSampler(config());
+    const kept = traceId(20);
+    const dropped = traceId(21);
+    s.add(batch([span({ traceId: kept, status: 2 }), span({ traceId: dropped })]), 0);
+    s.poll(10_000);
+    const late = s.add(
+      batch([span({ traceId: kept }), span({ traceId: dropped }), span({ traceId: dropped })]),
+      20_000,
+    );
+    expect(late.map((d) => [d.traceId, d.cause, d.decision.sampled, d.spanCount])).toEqual([
+      [traceIdHex(kept), 'late_span', true, 1],
+      [traceIdHex(dropped), 'late_span', false, 2],
+    ]);
+    expect(s.stats.lateSpans).toBe(3);
+    expect(s.stats.tracesBuffered).toBe(0);
+  });
+
+  it('without a decision cache, late spans start a new trace (Collector behaviour with cache size 0)', () => {
+    const s = new TailSampler(
+      config({ decision_cache: { sampled_cache_size: 0, non_sampled_cache_size: 0 } }),
+    );
+    const id = traceId(22);
+    s.add(batch([span({ traceId: id, status: 2 })]), 0);
+    s.poll(10_000);
+    expect(s.add(batch([span({ traceId: id })]), 10_001)).toEqual([]);
+    expect(s.decisionFor(id)).toBe('pending');
+  });
+
+  it('decides the OLDEST trace early when num_traces is reached, and counts it', () => {
+    const s = new TailSampler(config({ num_traces: 2 }));
+    s.add(batch([span({ traceId: traceId(1), status: 2 })]), 0);
+    s.add(batch([span({ traceId: traceId(2) })]), 1);
+    const out = s.add(batch([span({ traceId: traceId(3) })]), 2);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({
+      traceId: traceIdHex(traceId(1)),
+      cause: 'num_traces',
+      decision: { sampled: true },
+    });
+    expect(s.stats.tracesBuffered).toBe(2);
+    expect(s.stats.earlyDecisions.num_traces).toBe(1);
+  });
+
+  it('decides the oldest traces early past the span and byte budgets', () => {
+    const s = new TailSampler(config({ max_buffered_spans: 5 }));
+    s.add(batch([0, 1, 2].map(() => span({ traceId: traceId(1) }))), 0);
+    s.add(batch([0, 1].map(() => span({ traceId: traceId(2) }))), 1);
+    const out = s.add(batch([span({ traceId: traceId(3) })]), 2);
+    expect(out.map((d) => [d.traceId, d.cause])).toEqual([[traceIdHex(traceId(1)), 'budget']]);
+    expect(s.stats.spansBuffered).toBe(3);
+
+    const b = new TailSampler(config({ max_buffered_bytes: 2_000 }), { spanBytes: () => 500 });
+    b.add(batch([0, 1, 2].map(() => span({ traceId: traceId(1) }))), 0);
+    const early = b.add(batch([0, 1].map(() => span({ traceId: traceId(2) }))), 1);
+    expect(early.map((d) => d.cause)).toEqual(['budget']);
+    expect(b.stats.bytesBuffered).toBeLessThanOrEqual(2_000);
+  });
+
+  it('uses the passed clock for rate limiting and never goes back in time', () => {
+    const s = new TailSampler({
+      decision_wait: '1s',
+      policies: [{ name: 'rl', type: 'rate_limiting', rate_limiting: { spans_per_second: 3 } }],
+    });
+    s.add(batch([span({ traceId: traceId(1) }), span({ traceId: traceId(1) })]), 0);
+    s.add(batch([span({ traceId: traceId(2) }), span({ traceId: traceId(2) })]), 0);
+    const out = s.poll(1_000);
+    expect(out.map((d) => d.decision)).toEqual([
+      { sampled: true, reason: 'sampled', policy: 'rl' },
+      { sampled: false, reason: 'no_policy_sampled' },
+    ]);
+    // An earlier `now` is treated as the latest seen: nothing new becomes due.
+    s.add(batch([span({ traceId: traceId(3) })]), 500);
+    expect(s.nextDueAt()).toBe(2_000);
+    expect(s.poll(1_999)).toEqual([]);
+  });
+
+  it('accepts hex or bytes in decisionFor and knows nothing of unseen traces', () => {
+    const s = new TailSampler(config());
+    const id = traceId(5);
+    s.add(batch([span({ traceId: id })]), 0);
+    s.flushAll();
+    expect(s.decisionFor(traceIdHex(id).toUpperCase())).toEqual({
+      sampled: false,
+      reason: 'no_policy_sampled',
+    });
+    expect(s.decisionFor(traceId(6))).toBeUndefined();
+  });
+});
+
+describe('TailSampler properties', () => {
+  type Op =
+    | { kind: 'add'; trace: number; spans: number; error: boolean; dt: number }
+    | { kind: 'poll'; dt: number }
+    | { kind: 'flush' };
+  const opArb: fc.Arbitrary<Op> = fc.oneof(
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        kind: fc.constant('add' as const),
+        trace: fc.integer({ min: 0, max: 12 }),
+        spans: fc.integer({ min: 1, max: 4 }),
+        error: fc.boolean(),
+        dt: fc.integer({ min: 0, max: 3_000 }),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('poll' as const),
+        dt: fc.integer({ min: 0, max: 12_000 }),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('flush' as const) }) },
+  );
+  const cfgArb = fc.record({
+    num_traces: fc.integer({ min: 1, max: 6 }),
+    max_buffered_spans: fc.integer({ min: 1, max: 20 }),
+    sampled_cache_size: fc.integer({ min: 0, max: 5 }),
+    non_sampled_cache_size: fc.integer({ min: 0, max: 5 }),
+  });
+
+  it('never loses a span: every span added comes out exactly once, and error traces are kept', () => {
+    fc.assert(
+      fc.property(cfgArb, fc.array(opArb, { maxLength: 60 }), (c, ops) => {
+        const s = new TailSampler({
+          decision_wait: '5s',
+          num_traces: c.num_traces,
+          max_buffered_spans: c.max_buffered_spans,
+          decision_cache: {
+            sampled_cache_size: c.sampled_cache_size,
+            non_sampled_cache_size: c.non_sampled_cache_size,
+          },
+          policies: [
+            ERRORS,
+            { name: 'some', type: 'probabilistic', probabilistic: { sampling_percentage: 30 } },
+          ],
+        });
+        const added: Span[] = [];
+        const seen = new Map<Span, number>();
+        const collect = (out: DecidedTrace[]) => {
+          for (const d of out) {
+            const spans = spansOf([d]);
+            expect(spans.length).toBe(d.spanCount);
+            for (const sp of spans) {
+              seen.set(sp, (seen.get(sp) ?? 0) + 1);
+              expect(traceIdHex(sp.traceId)).toBe(d.traceId);
+              // A trace decided with an error span in hand is always kept.
+              if (spans.some((x) => x.status?.code === 2) && d.cause !== 'late_span')
+                expect(d.decision.sampled).toBe(true);
+            }
+          }
+        };
+        let now = 0;
+        for (const op of ops) {
+          if (op.kind === 'add') {
+            now += op.dt;
+            const spans = Array.from({ length: op.spans }, (_, i) =>
+              span({ traceId: traceId(op.trace), status: op.error && i === 0 ? 2 : 0 }),
+            );
+            added.push(...spans);
+            collect(s.add(batch(spans), now));
+          } else if (op.kind === 'poll') {
+            now += op.dt;
+            collect(s.poll(now));
+          } else collect(s.flushAll(now));
+          expect(s.stats.tracesBuffered).toBeLessThanOrEqual(c.num_traces);
+          expect(s.stats.spansBuffered).toBeLessThanOrEqual(c.max_buffered_spans);
+        }
+        collect(s.flushAll(now));
+        expect(seen.size).toBe(added.length);
+        for (const sp of added) expect(seen.get(sp)).toBe(1);
+        const st = s.stats;
+        expect(st.spansSampled + st.spansNotSampled).toBe(added.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('late spans follow the cached decision', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.boolean()), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        (traces) => {
+          const s = new TailSampler({ decision_wait: '1s', policies: [ERRORS] });
+          for (const [t, err] of traces)
+            s.add(batch([span({ traceId: traceId(t), status: err ? 2 : 0 })]), 0);
+          const decided = new Map(s.poll(1_000).map((d) => [d.traceId, d.decision]));
+          const late = s.add(batch(traces.map(([t]) => span({ traceId: traceId(t) }))), 2_000);
+          for (const d of late) {
+            expect(d.cause).toBe('late_span');
+            expect(d.decision).toEqual(decided.get(d.traceId));
+          }
+          expect(late.reduce((n, d) => n + d.spanCount, 0)).toBe(traces.length);
+        },
+      ),
+    );
+  });
+});
+
+describe('TailSampler with agent traces', () => {
+  it('keeps a failed run and samples the healthy ones by policy', () => {
+    const s = new TailSampler({
+      decision_wait: '30s',
+      policies: [
+        ERRORS,
+        { name: 'slow', type: 'latency', latency: { threshold_ms: 60_000 } },
+        {
+          name: 'gpt',
+          type: 'string_attribute',
+          string_attribute: { key: 'llm.model', values: ['gpt-4o'] },
+        },
+      ],
+    });
+    s.add(batch([span({ traceId: traceId(1), attributes: [attr('llm.model', 'claude')] })]), 0);
+    s.add(batch([span({ traceId: traceId(2), status: 2 })]), 0);
+    s.add(batch([span({ traceId: traceId(3), attributes: [attr('llm.model', 'gpt-4o')] })]), 0);
+    const out = s.poll(30_000);
+    expect(out.map((d) => [d.decision.sampled, d.decision.policy])).toEqual([
+      [false, undefined],
+      [true, 'errors'],
+      [true, 'gpt'],
+    ]);
+  });
+});
