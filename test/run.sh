@@ -10,8 +10,9 @@ bash scripts/ensure-node-deps.sh
 echo "== build"
 npm run --silent build
 
-echo "== local stack"
+echo "== local stack and test tools (helm, telemetrygen)"
 bash deploy/local/up.sh
+bash deploy/local/install-tools.sh
 
 # The suites use their own database, migrated like production, so tests never touch demo data.
 export CUSTODIAN_TEST_DATABASE="${CUSTODIAN_TEST_DATABASE:-custodian_test}"

@@ -20,17 +20,23 @@ afterEach(async () => {
 async function start(target: string, env: Record<string, string> = {}) {
   const opsPort = await freePort();
   const adminPort = await freePort();
+  const gatewayPorts = [await freePort(), await freePort(), await freePort()];
   const p = new CustodianProcess(['start', `--target=${target}`], {
     CUSTODIAN_OPS_PORT: String(opsPort),
     CUSTODIAN_ADMIN_PORT: String(adminPort),
+    CUSTODIAN_OTLP_GRPC_PORT: String(gatewayPorts[0]),
+    CUSTODIAN_OTLP_HTTP_PORT: String(gatewayPorts[1]),
+    CUSTODIAN_ZIPKIN_PORT: String(gatewayPorts[2]),
     CUSTODIAN_BIND_HOST: '127.0.0.1',
     CUSTODIAN_INSTANCE_ID: `e2e-${target}`,
     ...env,
   });
   running.push(p);
   await p.waitForLog('custodian started');
-  return { p, opsPort, adminPort };
+  return { p, opsPort, adminPort, gatewayPorts };
 }
+
+const sorted = (ports: number[]) => [...ports].sort((a, b) => a - b);
 
 async function readyz(opsPort: number): Promise<{ status: number; body: Readyz }> {
   const r = await httpJson(`http://127.0.0.1:${opsPort}/readyz`);
@@ -50,7 +56,7 @@ function deps(body: Readyz): string[] {
 
 describe('custodian start', () => {
   it('--target=all runs every role in one process with one ops port and stops cleanly on SIGTERM', async () => {
-    const { p, opsPort, adminPort } = await start('all');
+    const { p, opsPort, adminPort, gatewayPorts } = await start('all');
     const ready = await waitReady(opsPort);
     expect(deps(ready)).toEqual([
       'admin:postgres',
@@ -62,7 +68,7 @@ describe('custodian start', () => {
       'worker:postgres',
       'worker:redis',
     ]);
-    expect(listeningPorts(p.pid)).toEqual([opsPort, adminPort].sort((a, b) => a - b));
+    expect(listeningPorts(p.pid)).toEqual(sorted([opsPort, adminPort, ...gatewayPorts]));
 
     const health = await httpJson(`http://127.0.0.1:${opsPort}/healthz`);
     expect(health).toEqual({ status: 200, body: { status: 'ok', phase: 'running' } });
@@ -109,15 +115,16 @@ describe('custodian start', () => {
   });
 
   it.each([
-    ['gateway', ['gateway:kafka', 'gateway:postgres', 'gateway:redis']],
-    ['worker', ['worker:kafka', 'worker:postgres', 'worker:redis']],
+    ['gateway', ['gateway:kafka', 'gateway:postgres', 'gateway:redis'], true],
+    ['worker', ['worker:kafka', 'worker:postgres', 'worker:redis'], false],
   ])(
-    '--target=%s starts only its role: its own dependencies, only the ops port, no GraphQL',
-    async (role, expected) => {
-      const { p, opsPort, adminPort } = await start(role);
+    '--target=%s starts only its role: its own dependencies and ports, no GraphQL',
+    async (role, expected, receivers) => {
+      const { p, opsPort, adminPort, gatewayPorts } = await start(role);
       const ready = await waitReady(opsPort);
       expect(deps(ready)).toEqual(expected);
-      expect(listeningPorts(p.pid)).toEqual([opsPort]);
+      // The gateway adds its OTLP/gRPC, OTLP/HTTP and Zipkin receivers; the worker only the ops port.
+      expect(listeningPorts(p.pid)).toEqual(sorted([opsPort, ...(receivers ? gatewayPorts : [])]));
       await expect(fetch(`http://127.0.0.1:${adminPort}/graphql`)).rejects.toThrow();
       const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
       expect(metrics).toContain(`custodian_role_up{role="${role}"`);

@@ -3,16 +3,16 @@ import { BusModule, KafkaAdmin } from '@custodian/bus';
 import { DbModule, PrismaService } from '@custodian/db';
 import { READINESS, type Readiness } from '@custodian/ops';
 import { RedisConnection, RedisModule } from '@custodian/redis';
+import { GatewayServer } from './gateway.server';
 
 export const GATEWAY_ROLE = 'gateway';
 
 /**
- * The ingestion gateway role: authenticates tenants (API keys in PostgreSQL, cached), applies
- * per-tenant limits (token buckets in Redis) and produces to Kafka. The OTLP and Zipkin
- * receivers are added by the gateway issue; this module already owns the role's dependencies
- * and its readiness.
+ * The ingestion gateway role: OTLP/gRPC, OTLP/HTTP and Zipkin receivers; tenants authenticated
+ * by API key (PostgreSQL, cached), per-tenant limits (token buckets in Redis), and records
+ * produced to Kafka with trace-id affinity.
  */
-@Module({ imports: [BusModule, DbModule, RedisModule] })
+@Module({ imports: [BusModule, DbModule, RedisModule], providers: [GatewayServer] })
 export class GatewayModule implements OnModuleInit {
   constructor(
     @Inject(READINESS) private readonly readiness: Readiness,

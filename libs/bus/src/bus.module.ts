@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Admin } from 'kafkajs';
-import { CONFIG, LOGGER, type Logger } from '@custodian/ops';
+import { CONFIG, LOGGER, withTimeout, type Logger } from '@custodian/ops';
 import type { CustodianConfig } from '@custodian/config';
 import { createKafka, ensureTopics, probeKafka, type KafkaSettings } from './kafka';
 
@@ -68,8 +68,13 @@ export class KafkaAdmin implements OnApplicationBootstrap, OnApplicationShutdown
     const cached = this.partitionCounts.get(topic);
     if (cached && Date.now() - cached.at < 60_000) return cached.count;
     try {
-      await this.probe();
-      const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
+      // Bounded: a client waiting on an unreachable cluster should hear 503 quickly, not after
+      // kafkajs has exhausted its connection retries.
+      const meta = await withTimeout(
+        this.probe().then(() => this.admin.fetchTopicMetadata({ topics: [topic] })),
+        3000,
+        `no metadata for ${topic} within 3000 ms`,
+      );
       const count = meta.topics[0]?.partitions.length ?? 0;
       if (count < 1) throw new Error(`topic ${topic} has no partitions`);
       this.partitionCounts.set(topic, { count, at: Date.now() });

@@ -238,7 +238,7 @@ export const SETTINGS = {
   },
   kafkaMaxMessageBytes: {
     env: 'KAFKA_MAX_MESSAGE_BYTES',
-    doc: 'Largest Kafka record (one request\'s data for one partition); set as max.message.bytes on topics Custodian creates.',
+    doc: "Largest Kafka record (one request's data for one partition); set as max.message.bytes on topics Custodian creates.",
     default: '26214400',
     parse: int(1024, 1073741824),
   },
@@ -250,7 +250,7 @@ export const SETTINGS = {
   },
   produceTimeoutMs: {
     env: 'CUSTODIAN_PRODUCE_TIMEOUT_MS',
-    doc: 'Gateway: deadline for Kafka to acknowledge a request\'s records; past it the client gets 503 / UNAVAILABLE and retries.',
+    doc: "Gateway: deadline for Kafka to acknowledge a request's records; past it the client gets 503 / UNAVAILABLE and retries.",
     default: '10000',
     parse: int(100, 120000),
   },
@@ -310,7 +310,7 @@ export const SETTINGS = {
   },
   defaultMaxAttributeValueBytes: {
     env: 'CUSTODIAN_LIMIT_MAX_ATTRIBUTE_VALUE_BYTES',
-    doc: 'Default cap on one attribute value\'s size in bytes; items over it are rejected (partial success).',
+    doc: "Default cap on one attribute value's size in bytes; items over it are rejected (partial success).",
     default: '1048576',
     parse: int(16, 1073741824),
   },
