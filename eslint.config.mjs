@@ -146,7 +146,11 @@ export default tseslint.config(
   },
   {
     // Specs of the pure libs may read their testdata/ files; the code under test still may not.
-    files: ['libs/policy/**/*.spec.ts', 'libs/otlp/**/*.spec.ts', 'libs/{policy,otlp}/testdata/**/*.ts'],
+    files: [
+      'libs/policy/**/*.spec.ts',
+      'libs/otlp/**/*.spec.ts',
+      'libs/{policy,otlp}/testdata/**/*.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
