@@ -1,0 +1,13 @@
+export { ExportError, httpStatusError, parseRetryAfter } from './export-error';
+export { HttpClient, type TlsSettings, type HttpResponse } from './http-client';
+export type { ExportBatch, ExportOutcome, ExportSignal, SinkExporter } from './sink-exporter';
+export { OtlpHttpExporter, type OtlpHttpSinkConfig } from './otlp-http.exporter';
+export { OtlpGrpcExporter, retryInfoDelayMs, type OtlpGrpcSinkConfig } from './otlp-grpc.exporter';
+export {
+  ZipkinExporter,
+  toZipkinSpans,
+  tagValue,
+  type ZipkinSinkConfig,
+  type ZipkinSpan,
+} from './zipkin.exporter';
+export { partialSuccessFromJson, partialSuccessFromProtobuf } from './partial-success';
