@@ -16,7 +16,7 @@ import {
   createPrismaClient,
   type PrismaClient,
 } from '@custodian/db';
-import { decodeTraces, partitionOfTraceId } from '@custodian/otlp';
+import { decodeLogs, decodeMetrics, decodeTraces, partitionOfTraceId } from '@custodian/otlp';
 import { sendWithOtelExporter } from '../support/otel-client';
 import { CustodianProcess, httpJson } from '../support/custodian-process';
 import { KafkaTap } from '../support/kafka-tap';
@@ -48,6 +48,13 @@ async function tenantWithKey(
     signals: opts.signals ?? [],
   });
   return { tenantId: t.id, key: minted.key };
+}
+
+function countLogs(value: Buffer): number {
+  return decodeLogs(value).resourceLogs.reduce(
+    (n, rl) => n + rl.scopeLogs.reduce((m, sl) => m + sl.logRecords.length, 0),
+    0,
+  );
 }
 
 function hex(b: Uint8Array): string {
@@ -99,13 +106,12 @@ beforeAll(async () => {
     CUSTODIAN_ZIPKIN_PORT: String(ports.zipkin),
     CUSTODIAN_OPS_PORT: String(ports.ops),
     CUSTODIAN_BIND_HOST: '127.0.0.1',
-    CUSTODIAN_API_KEY_CACHE_TTL_MS: '500',
   });
   await gateway.waitForLog('custodian started');
   await waitFor('gateway ready', async () =>
     (await fetch(`http://127.0.0.1:${ports.ops}/readyz`)).status === 200 ? true : undefined,
   );
-  await tap.start(['traces', 'logs']);
+  await tap.start(['traces', 'logs', 'metrics']);
 });
 
 afterAll(async () => {
@@ -131,15 +137,15 @@ describe('OTLP from the OpenTelemetry JS SDK exporters lands in Kafka, by trace 
       failTool: true,
     });
     expect(sent).toMatchObject({ code: ExportResultCode.SUCCESS });
-    expect(sent.spans).toHaveLength(48);
+    expect(sent.sent).toHaveLength(48);
 
     // Everything acknowledged reaches Kafka (the producer test proves it is there before the ack).
     await tap.waitForRecords(
-      () => spansInKafka().length >= sent.spans.length,
-      `${sent.spans.length} spans`,
+      () => spansInKafka().length >= sent.sent.length,
+      `${sent.sent.length} spans`,
     );
     const got = spansInKafka();
-    expect(got.map((s) => s.spanId).sort()).toEqual(sent.spans.map((s) => s.spanId).sort());
+    expect(got.map((s) => s.spanId).sort()).toEqual(sent.sent.map((s) => s.spanId).sort());
     expect(new Set(got.map((s) => s.service))).toEqual(new Set([`svc-${protocol}`]));
     for (const s of got) {
       expect(s.partition).toBe(partitionOfTraceId(Buffer.from(s.traceId, 'hex'), PARTITIONS));
@@ -154,6 +160,151 @@ describe('OTLP from the OpenTelemetry JS SDK exporters lands in Kafka, by trace 
       expect(Number(r.headers[HEADERS.receivedAt])).toBeGreaterThan(Date.now() - 60000);
     }
     expect(name).toBeTruthy();
+  });
+});
+
+describe('logs and metrics from the SDK exporters', () => {
+  beforeEach(() => {
+    tap.records.length = 0;
+  });
+
+  it.each([['http-proto' as const], ['http-json' as const], ['grpc' as const]])(
+    'logs over %s: on otlp.logs, records of a trace in that trace’s partition',
+    async (protocol) => {
+      const { tenantId, key } = await tenantWithKey();
+      currentTenant = tenantId;
+      const endpoint =
+        protocol === 'grpc' ? `http://127.0.0.1:${ports.grpc}` : `http://127.0.0.1:${ports.http}`;
+      const r = await sendWithOtelExporter<{ body: string; traceId: string }>(
+        protocol,
+        endpoint,
+        key,
+        10,
+        {
+          signal: 'logs',
+        },
+      );
+      expect(r.code).toBe(ExportResultCode.SUCCESS);
+      const got = await tap.waitForRecords(
+        (recs) =>
+          recs.filter((x) => x.topic === TOPICS.logs).reduce((n, x) => n + countLogs(x.value), 0) >=
+          10,
+        '10 log records',
+      );
+      const bodies: { body: string; traceId: string; partition: number }[] = [];
+      for (const rec of got.filter((x) => x.topic === TOPICS.logs)) {
+        expect(rec.headers[HEADERS.signal]).toBe('logs');
+        for (const rl of decodeLogs(rec.value).resourceLogs) {
+          for (const sl of rl.scopeLogs) {
+            for (const l of sl.logRecords) {
+              bodies.push({
+                body: l.body?.stringValue ?? '',
+                traceId: hex(l.traceId),
+                partition: rec.partition,
+              });
+            }
+          }
+        }
+      }
+      expect(bodies.map((b) => b.body).sort()).toEqual(r.sent.map((x) => x.body).sort());
+      for (const b of bodies.filter((b) => b.traceId !== '')) {
+        expect(b.partition).toBe(partitionOfTraceId(Buffer.from(b.traceId, 'hex'), PARTITIONS));
+      }
+      expect(bodies.filter((b) => b.traceId !== '')).toHaveLength(5);
+    },
+  );
+
+  it.each([['http-proto' as const], ['http-json' as const], ['grpc' as const]])(
+    'metrics over %s: on otlp.metrics with every data point',
+    async (protocol) => {
+      const { tenantId, key } = await tenantWithKey();
+      currentTenant = tenantId;
+      const endpoint =
+        protocol === 'grpc' ? `http://127.0.0.1:${ports.grpc}` : `http://127.0.0.1:${ports.http}`;
+      const r = await sendWithOtelExporter(protocol, endpoint, key, 7, { signal: 'metrics' });
+      expect(r.code).toBe(ExportResultCode.SUCCESS);
+      const got = await tap.waitForRecords(
+        (recs) => recs.some((x) => x.topic === TOPICS.metrics),
+        'a metrics record',
+      );
+      const recs = got.filter((x) => x.topic === TOPICS.metrics);
+      expect(recs).toHaveLength(1);
+      const names = decodeMetrics(recs[0].value).resourceMetrics.flatMap((rm) =>
+        rm.scopeMetrics.flatMap((sm) =>
+          sm.metrics.map(
+            (m) => `${m.name}:${(m.sum ?? m.histogram ?? m.gauge)!.dataPoints.length}`,
+          ),
+        ),
+      );
+      expect(names.sort()).toEqual(['agent.llm.latency:7', 'agent.tool.calls:7']);
+      expect(recs[0].headers[HEADERS.signal]).toBe('metrics');
+    },
+  );
+});
+
+describe('trace affinity across requests', () => {
+  it('puts spans of one trace sent in different requests in one partition', async () => {
+    const { tenantId, key } = await tenantWithKey();
+    currentTenant = tenantId;
+    tap.records.length = 0;
+    const traceIds = Array.from({ length: 8 }, () => randomBytes(16).toString('hex'));
+    for (let round = 0; round < 3; round++) {
+      const res = await fetch(`http://127.0.0.1:${ports.http}/v1/traces`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          resourceSpans: [
+            {
+              scopeSpans: [
+                {
+                  spans: traceIds.map((traceId) => ({
+                    traceId,
+                    spanId: randomBytes(8).toString('hex'),
+                    name: `r${round}`,
+                  })),
+                },
+              ],
+            },
+          ],
+        }),
+      });
+      expect(res.status).toBe(200);
+    }
+    await tap.waitForRecords(() => spansInKafka().length >= 24, '24 spans');
+    const byTrace = new Map<string, Set<number>>();
+    for (const s of spansInKafka()) {
+      if (!byTrace.has(s.traceId)) byTrace.set(s.traceId, new Set());
+      byTrace.get(s.traceId)!.add(s.partition);
+    }
+    expect(byTrace.size).toBe(8);
+    for (const parts of byTrace.values()) expect(parts.size).toBe(1);
+  });
+});
+
+describe('key revocation', () => {
+  it('stops a revoked key within 5 s', async () => {
+    const { tenantId, key } = await tenantWithKey();
+    const send = () =>
+      fetch(`http://127.0.0.1:${ports.http}/v1/traces`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+    expect((await send()).status).toBe(200);
+    const keyId = key.split('_')[1];
+    expect(await new ApiKeyRepository(db).revoke(tenantId, keyId)).toBe(true);
+    const revokedAt = Date.now();
+    const status = await waitFor(
+      'the revoked key to be refused',
+      async () => {
+        const res = await send();
+        return res.status === 401 ? res : undefined;
+      },
+      5000,
+      100,
+    );
+    expect(Date.now() - revokedAt).toBeLessThanOrEqual(5000);
+    expect(await status.json()).toEqual({ code: 16, message: 'API key revoked' });
   });
 });
 
