@@ -10,44 +10,31 @@ import { randomBytes } from 'node:crypto';
 import { ExportResultCode } from '@opentelemetry/core';
 import { mintApiKey } from '@custodian/auth';
 import { HEADERS, TOPICS } from '@custodian/bus';
-import {
-  ApiKeyRepository,
-  TenantRepository,
-  createPrismaClient,
-  type PrismaClient,
-} from '@custodian/db';
+import { ApiKeyRepository, createPrismaClient, type PrismaClient } from '@custodian/db';
 import { decodeLogs, decodeMetrics, decodeTraces, partitionOfTraceId } from '@custodian/otlp';
 import { sendWithOtelExporter } from '../support/otel-client';
+import {
+  E2E_PEPPER as PEPPER,
+  startGateway,
+  tenantWithKey as createTenantWithKey,
+  type GatewayPorts,
+} from '../support/gateway-process';
 import { CustodianProcess, httpJson } from '../support/custodian-process';
 import { KafkaTap } from '../support/kafka-tap';
 import { freePort, waitFor } from '../support/ports';
 
-const PEPPER = 'e2e-gateway-pepper-0123456789abcdef0123456789';
 const PARTITIONS = Number(process.env.KAFKA_PARTITIONS ?? '6');
 
 let db: PrismaClient;
 let gateway: CustodianProcess;
-let ports: { http: number; grpc: number; zipkin: number; ops: number };
+let ports: GatewayPorts;
 let currentTenant: string | undefined;
 const tap = new KafkaTap(() => currentTenant);
 
-async function tenantWithKey(
+function tenantWithKey(
   opts: { limits?: object; signals?: ('traces' | 'logs' | 'metrics')[] } = {},
 ) {
-  const tenants = new TenantRepository(db);
-  const t = await tenants.create({
-    slug: `gw-${randomBytes(4).toString('hex')}`,
-    name: 'gateway e2e',
-  });
-  if (opts.limits) await db.tenant.update({ where: { id: t.id }, data: { limits: opts.limits } });
-  const minted = mintApiKey(PEPPER);
-  await new ApiKeyRepository(db).create(t.id, {
-    id: minted.id,
-    name: 'e2e',
-    secretHash: minted.secretHash,
-    signals: opts.signals ?? [],
-  });
-  return { tenantId: t.id, key: minted.key };
+  return createTenantWithKey(db, opts);
 }
 
 function countLogs(value: Buffer): number {
@@ -93,24 +80,7 @@ function spansInKafka() {
 
 beforeAll(async () => {
   db = createPrismaClient(process.env.DATABASE_URL!);
-  ports = {
-    http: await freePort(),
-    grpc: await freePort(),
-    zipkin: await freePort(),
-    ops: await freePort(),
-  };
-  gateway = new CustodianProcess(['start', '--target=gateway'], {
-    CUSTODIAN_API_KEY_PEPPER: PEPPER,
-    CUSTODIAN_OTLP_HTTP_PORT: String(ports.http),
-    CUSTODIAN_OTLP_GRPC_PORT: String(ports.grpc),
-    CUSTODIAN_ZIPKIN_PORT: String(ports.zipkin),
-    CUSTODIAN_OPS_PORT: String(ports.ops),
-    CUSTODIAN_BIND_HOST: '127.0.0.1',
-  });
-  await gateway.waitForLog('custodian started');
-  await waitFor('gateway ready', async () =>
-    (await fetch(`http://127.0.0.1:${ports.ops}/readyz`)).status === 200 ? true : undefined,
-  );
+  ({ proc: gateway, ports } = await startGateway());
   await tap.start(['traces', 'logs', 'metrics']);
 });
 
@@ -501,24 +471,11 @@ describe('refusals', () => {
 describe('Kafka unavailable', () => {
   it('answers 503 with Retry-After and UNAVAILABLE, and is not ready', async () => {
     const dead = await freePort();
-    const p = {
-      http: await freePort(),
-      grpc: await freePort(),
-      zipkin: await freePort(),
-      ops: await freePort(),
-    };
-    const gw = new CustodianProcess(['start', '--target=gateway'], {
-      CUSTODIAN_API_KEY_PEPPER: PEPPER,
-      KAFKA_BROKERS: `127.0.0.1:${dead}`,
-      CUSTODIAN_PRODUCE_TIMEOUT_MS: '500',
-      CUSTODIAN_OTLP_HTTP_PORT: String(p.http),
-      CUSTODIAN_OTLP_GRPC_PORT: String(p.grpc),
-      CUSTODIAN_ZIPKIN_PORT: String(p.zipkin),
-      CUSTODIAN_OPS_PORT: String(p.ops),
-      CUSTODIAN_BIND_HOST: '127.0.0.1',
-    });
+    const { proc: gw, ports: p } = await startGateway(
+      { KAFKA_BROKERS: `127.0.0.1:${dead}`, CUSTODIAN_PRODUCE_TIMEOUT_MS: '500' },
+      false,
+    );
     try {
-      await gw.waitForLog('custodian started');
       expect((await fetch(`http://127.0.0.1:${p.ops}/readyz`)).status).toBe(503);
       const { key } = await tenantWithKey();
       const exporterBody = JSON.stringify({

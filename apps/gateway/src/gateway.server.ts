@@ -64,6 +64,13 @@ export class GatewayServer
       labelNames: ['protocol', 'signal', 'code'],
       registers: [registry],
     });
+    const requestSeconds = new Histogram({
+      name: 'custodian_gateway_request_seconds',
+      help: 'Ingest request latency, from receipt to the answer, by protocol and signal.',
+      labelNames: ['protocol', 'signal'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
     const metrics = {
       accepted: new Counter({
         name: 'custodian_gateway_accepted_items_total',
@@ -118,27 +125,15 @@ export class GatewayServer
       log,
     );
     const json = createJsonConverter();
-    this.http = new OtlpHttpReceiver('otlp_http', {
-      auth,
-      ingest,
-      limits,
-      json,
-      logger: log,
-      requests,
-    });
-    this.zipkin = new OtlpHttpReceiver('zipkin', {
-      auth,
-      ingest,
-      limits,
-      json,
-      logger: log,
-      requests,
-    });
+    const receiverDeps = { auth, ingest, limits, json, logger: log, requests, requestSeconds };
+    this.http = new OtlpHttpReceiver('otlp_http', receiverDeps);
+    this.zipkin = new OtlpHttpReceiver('zipkin', receiverDeps);
     this.grpc = new OtlpGrpcReceiver({
       auth,
       ingest,
       logger: log,
       requests,
+      requestSeconds,
       maxMessageBytes: config.grpcMaxMessageBytes,
     });
     this.log = log;

@@ -15,7 +15,7 @@ import {
   type ServiceDefinition,
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { Counter } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
 import type { Signal } from '@custodian/bus';
 import { ApiKeyAuthenticator } from '../auth/api-key-authenticator';
 import { GRPC_CODE, IngestError } from '../ingest/ingest-error';
@@ -50,6 +50,7 @@ export interface GrpcReceiverDeps {
   ingest: IngestService;
   logger: Logger;
   requests: Counter<'protocol' | 'signal' | 'code'>;
+  requestSeconds: Histogram<'protocol' | 'signal'>;
   maxMessageBytes: number;
 }
 
@@ -113,7 +114,7 @@ export class OtlpGrpcReceiver {
       .then((tenant) => this.deps.ingest.ingest(tenant, signal, call.request, receivedAt))
       .then(
         (outcome) => {
-          this.count(signal, GrpcStatus.OK);
+          this.count(signal, GrpcStatus.OK, receivedAt);
           callback(
             null,
             Buffer.from(
@@ -133,7 +134,7 @@ export class OtlpGrpcReceiver {
               : (this.deps.logger.error({ err }, 'ingest failed'),
                 new IngestError('internal', 'internal error'));
           const code = GRPC_CODE[e.kind];
-          this.count(signal, code);
+          this.count(signal, code, receivedAt);
           const metadata = new Metadata();
           if (e.retryable && e.retryAfterMs !== undefined) {
             metadata.set(
@@ -146,8 +147,12 @@ export class OtlpGrpcReceiver {
       );
   }
 
-  private count(signal: Signal, code: number): void {
+  private count(signal: Signal, code: number, receivedAt: number): void {
     this.deps.requests.inc({ protocol: 'otlp_grpc', signal, code: String(code) });
+    this.deps.requestSeconds.observe(
+      { protocol: 'otlp_grpc', signal },
+      (Date.now() - receivedAt) / 1000,
+    );
   }
 }
 

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Counter } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
 import type { Signal } from '@custodian/bus';
 import { ApiKeyAuthenticator } from '../auth/api-key-authenticator';
 import { IngestError, GRPC_CODE, HTTP_STATUS } from '../ingest/ingest-error';
@@ -47,6 +47,7 @@ export interface HttpReceiverDeps {
   json: JsonConverter;
   logger: Logger;
   requests: Counter<'protocol' | 'signal' | 'code'>;
+  requestSeconds: Histogram<'protocol' | 'signal'>;
 }
 
 export class OtlpHttpReceiver {
@@ -139,7 +140,7 @@ export class OtlpHttpReceiver {
       else protobuf = body;
 
       const outcome = await this.deps.ingest.ingest(tenant, signal, protobuf, receivedAt);
-      this.count(signal, 200);
+      this.count(signal, 200, receivedAt);
       if (route.kind === 'zipkin') {
         res.writeHead(202, { 'content-length': '0' }).end();
       } else if (format === 'protobuf') {
@@ -171,7 +172,7 @@ export class OtlpHttpReceiver {
         res.end(body);
       }
     } catch (err) {
-      this.fail(req, res, signal, format, err);
+      this.fail(req, res, signal, format, err, receivedAt);
     }
   }
 
@@ -181,6 +182,7 @@ export class OtlpHttpReceiver {
     signal: Signal,
     format: Format,
     err: unknown,
+    receivedAt: number,
   ): void {
     const e =
       err instanceof IngestError
@@ -188,7 +190,7 @@ export class OtlpHttpReceiver {
         : (this.deps.logger.error({ err }, 'ingest failed'),
           new IngestError('internal', 'internal error'));
     const status = HTTP_STATUS[e.kind];
-    this.count(signal, status);
+    this.count(signal, status, receivedAt);
     const headers: Record<string, string | number> = {};
     if (e.retryable && e.retryAfterMs !== undefined) {
       headers['retry-after'] = Math.max(1, Math.ceil(e.retryAfterMs / 1000));
@@ -211,8 +213,12 @@ export class OtlpHttpReceiver {
     if (!res.headersSent) res.writeHead(status, headers).end(body);
   }
 
-  private count(signal: Signal, code: number): void {
+  private count(signal: Signal, code: number, receivedAt: number): void {
     this.deps.requests.inc({ protocol: this.protocol, signal, code: String(code) });
+    this.deps.requestSeconds.observe(
+      { protocol: this.protocol, signal },
+      (Date.now() - receivedAt) / 1000,
+    );
   }
 }
 
