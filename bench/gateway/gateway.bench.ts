@@ -1,0 +1,397 @@
+/**
+ * Gateway throughput and latency (issue #3's benchmark): OTLP/HTTP protobuf and OTLP/gRPC,
+ * 100 spans per request, ~15 attributes per span, real Kafka with acks=all, the gateway pinned
+ * to one core (taskset). For each protocol:
+ *   1. max: closed loop with enough concurrency to saturate the gateway → sustained spans/s,
+ *      CPU seconds per million spans (from /proc), peak RSS;
+ *   2. half: open loop at half the max rate → p50/p99 request latency.
+ * Baseline in the same run: a bare node:http / grpc-js server on the same core that reads the
+ * request and answers 200 (no auth, no split, no Kafka): the cost of the transport alone.
+ *
+ * Run: npm run build && bash deploy/local/up.sh && \
+ *      node --require ./bench/register.js bench/gateway/gateway.bench.ts [seconds]
+ * Prints one JSON object per line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Client, Metadata, Server, ServerCredentials, credentials } from '@grpc/grpc-js';
+import { mintApiKey } from '@custodian/auth';
+import { ApiKeyRepository, TenantRepository, createPrismaClient } from '@custodian/db';
+import { encodeTraces, type KeyValue, type Span, type TracesData } from '@custodian/otlp';
+
+const ROOT = join(__dirname, '..', '..');
+const SECONDS = Number(process.argv[2] ?? '10');
+const CORE = process.env.BENCH_GATEWAY_CORE ?? '1';
+const PEPPER = 'bench-gateway-pepper-0123456789abcdef0123456789';
+const SPANS_PER_REQUEST = 100;
+const GRPC_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function attr(key: string, v: string | number | boolean): KeyValue {
+  if (typeof v === 'string') return { key, value: { stringValue: v } };
+  if (typeof v === 'boolean') return { key, value: { boolValue: v } };
+  return { key, value: { intValue: BigInt(v) } };
+}
+
+/** 100 agent-shaped spans over 10 runs, ~15 attributes each. */
+function payload(): Uint8Array {
+  const spans: Span[] = [];
+  const now = BigInt(Date.now()) * 1_000_000n;
+  for (let run = 0; run < 10; run++) {
+    const traceId = randomBytes(16);
+    for (let i = 0; i < 10; i++) {
+      spans.push({
+        traceId,
+        spanId: randomBytes(8),
+        traceState: '',
+        parentSpanId: i === 0 ? new Uint8Array(0) : randomBytes(8),
+        flags: 1,
+        name: i === 0 ? 'agent.run' : i % 3 === 0 ? 'execute_tool search' : 'chat gpt-4o',
+        kind: i === 0 ? 2 : 3,
+        startTimeUnixNano: now,
+        endTimeUnixNano: now + 1_000_000n * BigInt(i + 1),
+        attributes: [
+          attr('run_id', `run-${run}`),
+          attr('gen_ai.system', 'openai'),
+          attr('gen_ai.request.model', 'gpt-4o'),
+          attr('gen_ai.response.model', 'gpt-4o-2024-08-06'),
+          attr('gen_ai.usage.input_tokens', 1200 + i),
+          attr('gen_ai.usage.output_tokens', 300 + i),
+          attr('gen_ai.operation.name', 'chat'),
+          attr('tool.name', 'search'),
+          attr('prompt.version', 'v7'),
+          attr('http.request.method', 'POST'),
+          attr('server.address', 'api.openai.com'),
+          attr('server.port', 443),
+          attr('http.response.status_code', 200),
+          attr('retry', false),
+          attr(
+            'gen_ai.input.messages',
+            `[{"role":"user","content":"question ${i} about order ${run}"}]`,
+          ),
+        ],
+        droppedAttributesCount: 0,
+        events: [],
+        droppedEventsCount: 0,
+        links: [],
+        droppedLinksCount: 0,
+        status: { code: 0, message: '' },
+      });
+    }
+  }
+  const data: TracesData = {
+    resourceSpans: [
+      {
+        resource: {
+          attributes: [
+            attr('service.name', 'support-agent'),
+            attr('deployment.environment', 'bench'),
+          ],
+          droppedAttributesCount: 0,
+        },
+        scopeSpans: [
+          {
+            scope: { name: 'bench', version: '1', attributes: [], droppedAttributesCount: 0 },
+            spans,
+            schemaUrl: '',
+          },
+        ],
+        schemaUrl: '',
+      },
+    ],
+  };
+  return encodeTraces(data);
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+type Send = (body: Uint8Array) => Promise<number>;
+
+function httpSender(port: number, key: string): Send {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  return (body) =>
+    new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/v1/traces',
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/x-protobuf',
+            authorization: `Bearer ${key}`,
+            'content-length': body.length,
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+}
+
+function grpcSender(port: number, key: string): Send {
+  const clients = Array.from(
+    { length: 4 },
+    () => new Client(`127.0.0.1:${port}`, credentials.createInsecure()),
+  );
+  let next = 0;
+  const md = new Metadata();
+  md.set('authorization', `Bearer ${key}`);
+  return (body) =>
+    new Promise((resolve) => {
+      const c = clients[next++ % clients.length];
+      c.makeUnaryRequest(
+        GRPC_PATH,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.from(body),
+        md,
+        (err) => resolve(err ? 500 + err.code : 200),
+      );
+    });
+}
+
+async function closedLoop(send: Send, bodies: Uint8Array[], concurrency: number, seconds: number) {
+  const end = Date.now() + seconds * 1000;
+  let ok = 0;
+  let failed = 0;
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        const status = await send(bodies[i++ % bodies.length]);
+        if (status === 200) ok++;
+        else failed++;
+      }
+    }),
+  );
+  return { ok, failed };
+}
+
+async function openLoop(
+  send: Send,
+  bodies: Uint8Array[],
+  requestsPerSecond: number,
+  seconds: number,
+) {
+  const latencies: number[] = [];
+  let failed = 0;
+  const interval = 1000 / requestsPerSecond;
+  const start = performance.now();
+  const total = Math.floor(requestsPerSecond * seconds);
+  const pending: Promise<void>[] = [];
+  for (let n = 0; n < total; n++) {
+    const due = start + n * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const t0 = performance.now();
+    pending.push(
+      send(bodies[n % bodies.length]).then((status) => {
+        if (status === 200) latencies.push(performance.now() - t0);
+        else failed++;
+      }),
+    );
+  }
+  await Promise.all(pending);
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] * 100) /
+    100;
+  return { p50: q(0.5), p99: q(0.99), max: q(1), ok: latencies.length, failed };
+}
+
+async function measure(name: string, proc: ChildProcess, send: Send, bodies: Uint8Array[]) {
+  // Warm up, then find the sustained maximum with a closed loop.
+  await closedLoop(send, bodies, 32, 2);
+  const cpu0 = cpuSeconds(proc.pid!);
+  const t0 = performance.now();
+  const max = await closedLoop(send, bodies, 64, SECONDS);
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(proc.pid!) - cpu0;
+  const spans = max.ok * SPANS_PER_REQUEST;
+  const spansPerSec = Math.round(spans / elapsed);
+  console.log(
+    JSON.stringify({
+      bench: 'gateway',
+      target: name,
+      mode: 'max',
+      spans_per_sec: spansPerSec,
+      spans_per_sec_per_core: Math.round(spans / cpu),
+      requests_ok: max.ok,
+      requests_failed: max.failed,
+      cpu_seconds_per_million_spans: Math.round((cpu / spans) * 1e6 * 100) / 100,
+      peak_rss_mb: peakRssMb(proc.pid!),
+    }),
+  );
+  const half = await openLoop(send, bodies, spansPerSec / 2 / SPANS_PER_REQUEST, SECONDS);
+  console.log(
+    JSON.stringify({
+      bench: 'gateway',
+      target: name,
+      mode: 'half_rate',
+      offered_spans_per_sec: Math.round(spansPerSec / 2),
+      p50_ms: half.p50,
+      p99_ms: half.p99,
+      max_ms: half.max,
+      requests_failed: half.failed,
+      peak_rss_mb: peakRssMb(proc.pid!),
+    }),
+  );
+}
+
+/** The baseline: the transport alone, on the same core. */
+const BASELINE = `
+const http = require('node:http');
+const { Server, ServerCredentials } = require('@grpc/grpc-js');
+const [httpPort, grpcPort] = process.argv.slice(1).map(Number);
+http.createServer((req, res) => { const c = []; req.on('data', (d) => c.push(d)); req.on('end', () => { Buffer.concat(c); res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 }).end(); }); }).listen(httpPort, '127.0.0.1');
+const s = new Server({ 'grpc.max_receive_message_length': 4 << 20 });
+const id = (b) => b;
+s.addService({ Export: { path: '${GRPC_PATH}', requestStream: false, responseStream: false, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id } }, { Export: (call, cb) => cb(null, Buffer.alloc(0)) });
+s.bindAsync('127.0.0.1:' + grpcPort, ServerCredentials.createInsecure(), () => {});
+`;
+
+async function waitHttp(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(url);
+      if (r.status === 200) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never answered 200`);
+}
+
+async function main(): Promise<void> {
+  const db = createPrismaClient(
+    process.env.DATABASE_URL ?? 'postgresql://custodian:custodian@127.0.0.1:5432/custodian',
+  );
+  const tenant = await new TenantRepository(db).create({
+    slug: `bench-${randomBytes(3).toString('hex')}`,
+    name: 'bench',
+  });
+  await db.tenant.update({
+    where: { id: tenant.id },
+    data: { limits: { spansPerSecond: 100_000_000 } },
+  });
+  const minted = mintApiKey(PEPPER);
+  await new ApiKeyRepository(db).create(tenant.id, {
+    id: minted.id,
+    name: 'bench',
+    secretHash: minted.secretHash,
+  });
+  await db.$disconnect();
+  const bodies = Array.from({ length: 64 }, payload);
+  console.log(
+    JSON.stringify({
+      bench: 'gateway',
+      machine: {
+        cores: require('node:os').cpus().length,
+        cpu: require('node:os').cpus()[0].model,
+        node: process.version,
+      },
+      request_bytes: bodies[0].length,
+      spans_per_request: SPANS_PER_REQUEST,
+      seconds: SECONDS,
+      gateway_core: CORE,
+    }),
+  );
+
+  const [httpPort, grpcPort, zipkinPort, opsPort, bHttp, bGrpc] = await Promise.all(
+    Array.from({ length: 6 }, freePort),
+  );
+  const baseline = spawn(
+    'taskset',
+    ['-c', CORE, process.execPath, '-e', BASELINE, String(bHttp), String(bGrpc)],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
+  const gateway = spawn(
+    'taskset',
+    [
+      '-c',
+      CORE,
+      process.execPath,
+      // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway.
+      ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      join(ROOT, 'dist/apps/custodian/src/main.js'),
+      'start',
+      '--target=gateway',
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        CUSTODIAN_API_KEY_PEPPER: PEPPER,
+        CUSTODIAN_OTLP_HTTP_PORT: String(httpPort),
+        CUSTODIAN_OTLP_GRPC_PORT: String(grpcPort),
+        CUSTODIAN_ZIPKIN_PORT: String(zipkinPort),
+        CUSTODIAN_OPS_PORT: String(opsPort),
+        CUSTODIAN_BIND_HOST: '127.0.0.1',
+        CUSTODIAN_LOG_LEVEL: 'warn',
+      },
+    },
+  );
+  try {
+    await waitHttp(`http://127.0.0.1:${opsPort}/readyz`);
+    await new Promise((r) => setTimeout(r, 500));
+    // taskset execs node in place, so the pid is the node process.
+    // BENCH_ONLY=custodian-otlp-http (comma list) runs a subset, e.g. while profiling.
+    const only = process.env.BENCH_ONLY?.split(',');
+    const targets: [string, ChildProcess, Send][] = [
+      ['baseline-http', baseline, httpSender(bHttp, minted.key)],
+      ['custodian-otlp-http', gateway, httpSender(httpPort, minted.key)],
+      ['baseline-grpc', baseline, grpcSender(bGrpc, minted.key)],
+      ['custodian-otlp-grpc', gateway, grpcSender(grpcPort, minted.key)],
+    ];
+    for (const [name, proc, send] of targets) {
+      if (!only || only.includes(name)) await measure(name, proc, send, bodies);
+    }
+  } finally {
+    gateway.kill('SIGTERM');
+    baseline.kill('SIGKILL');
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+      gateway.once('exit', (c, s) => r([c, s])),
+    );
+    if (code !== 0) console.error(JSON.stringify({ bench: 'gateway', gateway_exit: code, signal }));
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
