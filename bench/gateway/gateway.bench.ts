@@ -315,8 +315,8 @@ async function main(): Promise<void> {
     JSON.stringify({
       bench: 'gateway',
       machine: {
-        cores: require('node:os').cpus().length,
-        cpu: require('node:os').cpus()[0].model,
+        cores: cpus().length,
+        cpu: cpus()[0].model,
         node: process.version,
       },
       request_bytes: bodies[0].length,
