@@ -17,6 +17,9 @@
  *   which is the default here too.
  * - `from_context` reads the request context the worker passes (e.g. `tenant.id`,
  *   `metadata.<header>`), the analogue of the Collector's client.Info.
+ * - `default_value` (insert/update/upsert), as in the Collector README: the value used when
+ *   `from_attribute` / `from_context` provide none; alone, it is the value. Beside `value` it
+ *   could never apply and is refused.
  */
 import {
   type PolicyProblem,
@@ -68,6 +71,8 @@ export interface AttributeAction {
   from_attribute?: string;
   /** insert/update/upsert: take the value from the request context (e.g. `tenant.id`). */
   from_context?: string;
+  /** insert/update/upsert: used when from_attribute/from_context yield nothing. */
+  default_value?: RawAttributeValue;
   /** convert: the target type, int, double or string. */
   converted_type?: ConvertedType;
 }
@@ -95,6 +100,7 @@ const ACTION_KEYS = [
   'value',
   'from_attribute',
   'from_context',
+  'default_value',
   'converted_type',
 ] as const;
 
@@ -129,6 +135,13 @@ function validateAction(
       message: 'expected a string, number, boolean, list or map',
     });
   }
+  const hasDefault = obj.default_value !== undefined && obj.default_value !== null;
+  if (hasDefault && fromRaw(obj.default_value) === undefined) {
+    problems.push({
+      path: joinPath(path, 'default_value'),
+      message: 'expected a string, number, boolean, list or map',
+    });
+  }
   const sources = (hasValue ? 1 : 0) + (obj.from_attribute ? 1 : 0) + (obj.from_context ? 1 : 0);
   const forbid = (field: string, present: boolean) => {
     if (present) {
@@ -148,10 +161,15 @@ function validateAction(
     case 'update':
     case 'upsert':
       requireKey();
-      if (sources === 0) {
+      if (sources === 0 && !hasDefault) {
         problems.push({
           path,
-          message: `action "${action}" needs one of "value", "from_attribute" or "from_context"`,
+          message: `action "${action}" needs one of "value", "from_attribute", "from_context" or "default_value"`,
+        });
+      } else if (hasValue && hasDefault) {
+        problems.push({
+          path: joinPath(path, 'default_value'),
+          message: 'is never used beside "value" (use one of them)',
         });
       } else if (sources > 1) {
         problems.push({
@@ -164,6 +182,7 @@ function validateAction(
       break;
     case 'delete':
     case 'hash':
+      forbid('default_value', hasDefault);
       if (obj.key === undefined && obj.pattern === undefined) {
         problems.push({ path, message: `action "${action}" needs "key" and/or "pattern"` });
       }
@@ -173,6 +192,7 @@ function validateAction(
       forbid('converted_type', obj.converted_type !== undefined);
       break;
     case 'extract':
+      forbid('default_value', hasDefault);
       requireKey();
       if (obj.pattern === undefined) {
         problems.push({ path: joinPath(path, 'pattern'), message: 'is required for "extract"' });
@@ -183,6 +203,7 @@ function validateAction(
       forbid('converted_type', obj.converted_type !== undefined);
       break;
     case 'convert':
+      forbid('default_value', hasDefault);
       requireKey();
       if (obj.converted_type === undefined) {
         problems.push({
@@ -196,6 +217,7 @@ function validateAction(
       forbid('pattern', obj.pattern !== undefined);
       break;
     case 'rename':
+      forbid('default_value', hasDefault);
       requireKey();
       if (obj.from_attribute === undefined) {
         problems.push({
@@ -235,6 +257,7 @@ function validateAction(
   if (hasValue) out.value = obj.value as RawAttributeValue;
   if (fromAttribute !== undefined) out.from_attribute = fromAttribute;
   if (fromContext !== undefined) out.from_context = fromContext;
+  if (hasDefault) out.default_value = obj.default_value as RawAttributeValue;
   if (convertedType !== undefined) out.converted_type = convertedType;
   return out;
 }

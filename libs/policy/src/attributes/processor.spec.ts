@@ -63,6 +63,43 @@ describe('attribute actions (Collector attraction semantics)', () => {
     expect(run([{ key: 't', from_context: 'tenant.id', action: 'insert' }], [])).toEqual({});
   });
 
+  it('default_value fills in when from_attribute/from_context yield nothing; alone it is the value', () => {
+    const a = { key: 'region', from_attribute: 'cloud.region', default_value: 'us-east-1' };
+    expect(run([{ ...a, action: 'insert' }], [])).toEqual({ region: 'us-east-1' });
+    expect(run([{ ...a, action: 'insert' }], [attr('cloud.region', 'eu')])).toEqual({
+      'cloud.region': 'eu',
+      region: 'eu',
+    });
+    expect(run([{ ...a, action: 'update' }], [])).toEqual({}); // update: key must exist
+    expect(run([{ ...a, action: 'update' }], [attr('region', 'x')])).toEqual({
+      region: 'us-east-1',
+    });
+    const c = {
+      key: 't',
+      from_context: 'metadata.tenant',
+      default_value: 'none',
+      action: 'upsert',
+    };
+    expect(run([c], [], { tenant: 'acme' })).toEqual({ t: 'acme' });
+    expect(run([c], [])).toEqual({ t: 'none' });
+    expect(run([{ key: 'n', default_value: 7, action: 'upsert' }], [])).toEqual({ n: 7n });
+  });
+
+  it('default_value is refused beside value and on actions that take no value', () => {
+    const v = validateAttributesConfig([
+      {
+        actions: [
+          { key: 'a', value: 1, default_value: 2, action: 'insert' },
+          { key: 'b', default_value: 2, action: 'delete' },
+        ],
+      },
+    ]);
+    expect(v.problems.map((p) => p.path)).toEqual([
+      'attributes[0].actions[0].default_value',
+      'attributes[0].actions[1].default_value',
+    ]);
+  });
+
   it('delete removes by key and by RE2 key pattern', () => {
     expect(run([{ key: 'a', action: 'delete' }], [attr('a', 1), attr('b', 2)])).toEqual({ b: 2n });
     expect(

@@ -109,9 +109,10 @@ function compileAction(a: AttributeAction, opts: AttributesCompileOptions): Acti
     case 'update':
     case 'upsert': {
       const configured = a.value === undefined ? undefined : fromRaw(a.value);
+      const fallback = a.default_value === undefined ? undefined : fromRaw(a.default_value);
       const from = a.from_attribute;
       const fromCtx = a.from_context;
-      const source = (attrs: KeyValue[], ctx: AttributeContext | undefined) => {
+      const provided = (attrs: KeyValue[], ctx: AttributeContext | undefined) => {
         if (configured) return cloneValue(configured);
         if (fromCtx !== undefined) {
           const s = contextValue(ctx, fromCtx);
@@ -120,6 +121,11 @@ function compileAction(a: AttributeAction, opts: AttributesCompileOptions): Acti
         const v = from === undefined ? undefined : getValue(attrs, from);
         return v === undefined ? undefined : cloneValue(v);
       };
+      const source =
+        fallback === undefined
+          ? provided
+          : (attrs: KeyValue[], ctx: AttributeContext | undefined) =>
+              provided(attrs, ctx) ?? cloneValue(fallback);
       if (a.action === 'insert') {
         return (attrs, ctx) => {
           if (findIndex(attrs, key) >= 0) return;

@@ -6,7 +6,10 @@
  *   named after the component id);
  * - `redaction` (or `redaction/<name>`, at most one) → `redaction`, via the redaction stage's
  *   importer (its warnings are passed on);
- * - `tail_sampling` → `sampling.tail` (same shape);
+ * - `tail_sampling` → `sampling.tail` (same shape). A policy of a type Custodian does not run
+ *   (`ottl_condition`, `bytes_limiting`; also when nested in `and`/`composite`/`drop`) is left
+ *   out WHOLE with a warning naming it, so the rest of a pasted config still imports; the
+ *   tenant sees exactly which policy is missing before saving;
  * - `probabilistic_sampler` → `sampling.head` (`sampling_percentage`, `hash_seed`, `mode`).
  *
  * Other processors (batch, memory_limiter, ...) are not policy and are reported as warnings,
@@ -125,8 +128,9 @@ export function fromCollectorConfig(yamlText: string): CollectorImportResult {
           problems.push({ path, message: 'only one tail_sampling processor can be imported' });
           break;
         }
-        const r = validateTailSamplingConfig(cfg, path);
+        const r = validateTailSamplingConfig(cfg, path, { skipUnsupported: true });
         problems.push(...r.problems);
+        warnings.push(...r.warnings);
         tail = r.config;
         if (tail && tail.decision_cache === undefined) {
           warnings.push({

@@ -9,12 +9,13 @@
  *   decoded batch. Head-sampled-out items are removed and counted, never silently lost.
  * - `createTailSampler()` → TailSampler fed with the prepared batch; for what it decides
  *   sampled (and, without a tail stage, for the prepared batch itself):
- * - `deliverTraces` / `deliverLogs`: retention class, then routes; sinks not cleared for
+ * - `deliverTraces` / `deliverLogs` / `deliverMetrics`: retention class, the policy hash
+ *   stamp (`custodian.policy.hash`, see ./hash.ts), then routes; sinks not cleared for
  *   restricted fields receive a copy with those values replaced.
  *
  * Everything here is pure: compiled regexes, evaluators and the HMAC key live in closures.
  */
-import type { LogsData, MetricsData, ResourceSpans, TracesData } from '@custodian/otlp';
+import type { KeyValue, LogsData, MetricsData, ResourceSpans, TracesData } from '@custodian/otlp';
 import { type AttributeContext, CompiledAttributes } from '../attributes/processor';
 import {
   compileRedaction,
@@ -28,6 +29,7 @@ import { CompiledRetention } from '../retention/retention';
 import { CompiledRoutes } from '../routes/routes';
 import { HeadSampler } from '../sampling/head';
 import { TailSampler, type TailSamplerOptions } from '../sampling/tail-sampler';
+import { policyHash, policyHashAttribute, stampLogs, stampMetrics, stampSpans } from './hash';
 import type { PolicyDocument } from './policy';
 
 /** The pipeline's stages, in the order they run. */
@@ -75,6 +77,9 @@ export class CompiledPolicy {
   readonly head: HeadSampler;
   readonly retention: CompiledRetention;
   readonly routes: CompiledRoutes;
+  /** SHA-256 hex of the canonical normalized document; stamped on everything delivered. */
+  readonly hash: string;
+  private readonly hashKv: KeyValue;
 
   constructor(
     readonly document: PolicyDocument,
@@ -85,6 +90,8 @@ export class CompiledPolicy {
     this.head = new HeadSampler(document.sampling.head ?? { sampling_percentage: 100 });
     this.retention = new CompiledRetention(document.retention);
     this.routes = new CompiledRoutes(document.routes);
+    this.hash = policyHash(document);
+    this.hashKv = policyHashAttribute(this.hash);
   }
 
   /** True when the policy has a tail stage (the worker then buffers traces). */
@@ -103,7 +110,7 @@ export class CompiledPolicy {
     if (!this.attributes.isEmpty) this.attributes.applyToTraces(data, ctx);
     const redaction = this.redaction.redactTraces(data);
     let headSampledOut = 0;
-    if (this.head.percentage < 100) {
+    if (!this.head.keepsAll) {
       for (const rs of data.resourceSpans) {
         for (const ss of rs.scopeSpans) {
           const before = ss.spans.length;
@@ -120,7 +127,7 @@ export class CompiledPolicy {
     if (!this.attributes.isEmpty) this.attributes.applyToLogs(data, ctx);
     const redaction = this.redaction.redactLogs(data);
     let headSampledOut = 0;
-    if (this.head.percentage < 100) {
+    if (!this.head.keepsAll) {
       for (const rl of data.resourceLogs) {
         for (const sl of rl.scopeLogs) {
           const before = sl.logRecords.length;
@@ -137,6 +144,7 @@ export class CompiledPolicy {
   /** retention → routes for sampled spans (a tail sampler output, or a prepared batch). */
   deliverTraces(spans: ResourceSpans[]): SinkDelivery<TracesData>[] {
     this.retention.applyToTraces({ resourceSpans: spans });
+    stampSpans(spans, this.hashKv);
     return this.routes.routeTraces(spans).map((r) => {
       const data: TracesData = { resourceSpans: r.spans };
       return {
@@ -150,6 +158,7 @@ export class CompiledPolicy {
   /** retention → routes for logs that passed sampling. */
   deliverLogs(data: LogsData): SinkDelivery<LogsData>[] {
     this.retention.applyToLogs(data);
+    stampLogs(data, this.hashKv);
     return this.routes.routeLogs(data).map((r) => ({
       sink: r.sink,
       restrictedFields: r.restrictedFields,
@@ -157,8 +166,9 @@ export class CompiledPolicy {
     }));
   }
 
-  /** routes for metrics (metrics are neither sampled nor classed for retention here). */
+  /** Hash stamp, then routes for metrics (neither sampled nor classed for retention here). */
   deliverMetrics(data: MetricsData): SinkDelivery<MetricsData>[] {
+    stampMetrics(data, this.hashKv);
     return this.routes.routeMetrics(data).map((r) => ({
       sink: r.sink,
       restrictedFields: r.restrictedFields,

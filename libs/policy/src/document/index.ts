@@ -3,4 +3,5 @@ export * from './policy';
 export * from './compile';
 export * from './defaults';
 export * from './collector';
+export * from './hash';
 export { type PolicyProblem, type Validated, parseDurationMs } from './validate';

@@ -1,8 +1,7 @@
 /**
  * Head sampling: a probabilistic decision made from the trace id alone, so every worker,
  * every partition and every signal (spans and the logs that carry the trace id) decides the
- * same way for the same trace, with no coordination. Two modes, after the Collector's
- * probabilisticsampler processor:
+ * same way for the same trace, with no coordination. Three modes:
  *
  * - `hash_seed` (default, the Collector's default mode): FNV-1a 32-bit over the seed's four
  *   little-endian bytes followed by the 16 trace-id bytes; the low 14 bits pick one of 16384
@@ -13,8 +12,17 @@
  *   level 2 random trace ids; OTel's consistent probability sampling). The trace is kept when
  *   R >= T, with rejection threshold T = round((1 − p) × 2^56). Any sampler using the
  *   same rule keeps a superset of the traces a lower-rate one keeps.
+ * - `trace_id_ratio`: OpenTelemetry's TraceIdRatioBased sampler, decision for decision as the
+ *   OpenTelemetry JS SDK decides it (@opentelemetry/sdk-trace TraceIdRatioBasedSampler, with
+ *   ratio = sampling_percentage / 100): the trace id's four big-endian 32-bit words are XORed
+ *   into X, and the trace is kept when X < floor(ratio × 0xffffffff) (ratio 1: always), and
+ *   never when the id is invalid (all zero). Services whose SDKs sample with
+ *   TraceIdRatioBased(r) and a Custodian head stage at r × 100 % agree on every trace; one at
+ *   a lower rate keeps a subset of what one at a higher rate keeps.
  *
- * 100% keeps everything and 0% nothing in both modes.
+ * `hash_seed` and `proportional` mode follow the Collector's probabilisticsampler processor.
+ * 100% keeps everything and 0% nothing in every mode, except that `trace_id_ratio` mirrors
+ * the SDK also in refusing the invalid all-zero trace id at 100%.
  */
 import {
   type PolicyProblem,
@@ -25,13 +33,14 @@ import {
   readString,
 } from '../document/validate';
 
-export type HeadSamplingMode = 'hash_seed' | 'proportional';
+export const HEAD_SAMPLING_MODES = ['hash_seed', 'proportional', 'trace_id_ratio'] as const;
+export type HeadSamplingMode = (typeof HEAD_SAMPLING_MODES)[number];
 
 /** The `sampling.head` section. */
 export interface HeadSamplingConfig {
   /** Percentage of traces kept, 0–100. Default 100 (nothing sampled out). */
   sampling_percentage: number;
-  /** `hash_seed` (default) or `proportional`; see the module comment. */
+  /** `hash_seed` (default), `proportional` or `trace_id_ratio`; see the module comment. */
   mode?: HeadSamplingMode;
   /** Seed for `hash_seed` mode, an unsigned 32-bit integer. Default 0. */
   hash_seed?: number;
@@ -51,17 +60,17 @@ export function validateHeadSamplingConfig(
     max: 100,
   });
   const mode = readString(obj, 'mode', path, problems, {
-    oneOf: ['hash_seed', 'proportional'],
+    oneOf: HEAD_SAMPLING_MODES,
   }) as HeadSamplingMode | undefined;
   const seed = readNumber(obj, 'hash_seed', path, problems, {
     integer: true,
     min: 0,
     max: 0xffffffff,
   });
-  if (seed !== undefined && mode === 'proportional') {
+  if (seed !== undefined && mode !== undefined && mode !== 'hash_seed') {
     problems.push({
       path: `${path}.hash_seed`,
-      message: 'is used only in hash_seed mode (proportional mode reads the trace id directly)',
+      message: `is used only in hash_seed mode (${mode} mode reads the trace id directly)`,
     });
   }
   if (problems.length || pct === undefined) return { problems };
@@ -101,6 +110,8 @@ export class HeadSampler {
   /** Rejection threshold split in a high 24-bit and low 32-bit half (no bigint per call). */
   private readonly thresholdHi: number;
   private readonly thresholdLo: number;
+  /** trace_id_ratio: the SDK's upper bound (exclusive) on the XOR of the id's words. */
+  private readonly ratioUpperBound: number;
 
   constructor(config: HeadSamplingConfig = { sampling_percentage: 100 }) {
     this.percentage = config.sampling_percentage;
@@ -113,10 +124,19 @@ export class HeadSampler {
     const threshold = t > TWO_POW_56 ? TWO_POW_56 : t;
     this.thresholdHi = Number(threshold >> 32n);
     this.thresholdLo = Number(threshold & 0xffffffffn);
+    // As TraceIdRatioBasedSampler's constructor, on the same ratio.
+    const ratio = p >= 1 ? 1 : p <= 0 ? 0 : p;
+    this.ratioUpperBound = ratio === 1 ? 0x100000000 : Math.floor(ratio * 0xffffffff);
+  }
+
+  /** True when every trace is kept without looking at it (the stage can be skipped). */
+  get keepsAll(): boolean {
+    return this.percentage >= 100 && this.mode !== 'trace_id_ratio';
   }
 
   /** True when the trace is kept. */
   keep(traceId: Uint8Array): boolean {
+    if (this.mode === 'trace_id_ratio') return this.keepRatio(traceId);
     if (this.percentage >= 100) return true;
     if (this.percentage <= 0) return false;
     if (this.mode === 'hash_seed') {
@@ -127,5 +147,22 @@ export class HeadSampler {
     const lo = ((traceId[12] << 24) | (traceId[13] << 16) | (traceId[14] << 8) | traceId[15]) >>> 0;
     if (hi !== this.thresholdHi) return hi > this.thresholdHi;
     return lo >= this.thresholdLo;
+  }
+
+  private keepRatio(id: Uint8Array): boolean {
+    if (id.length !== 16) return false;
+    const x =
+      (((id[0] << 24) | (id[1] << 16) | (id[2] << 8) | id[3]) ^
+        ((id[4] << 24) | (id[5] << 16) | (id[6] << 8) | id[7]) ^
+        ((id[8] << 24) | (id[9] << 16) | (id[10] << 8) | id[11]) ^
+        ((id[12] << 24) | (id[13] << 16) | (id[14] << 8) | id[15])) >>>
+      0;
+    if (x >= this.ratioUpperBound) return false;
+    // isValidTraceId: not all zero (an all-zero id XORs to 0, so test only then).
+    if (x === 0) {
+      for (let i = 0; i < 16; i++) if (id[i] !== 0) return true;
+      return false;
+    }
+    return true;
   }
 }

@@ -8,6 +8,8 @@ export {
   createEvaluator,
   traceStateValue,
   NO_POLICY_SAMPLED,
+  SummaryPlan,
+  type TraceSummary,
   type DecisionReason,
   type PolicyEvaluator,
   type TailDecision,

@@ -234,6 +234,32 @@ describe('tail policy evaluators (Collector semantics)', () => {
     );
   });
 
+  it('span_match needs every condition on the SAME span (unlike an "and" over the trace)', () => {
+    const failedTool = ev({
+      type: 'span_match',
+      span_match: { status_codes: ['ERROR'], attributes: [{ key: 'tool.name' }] },
+    });
+    const tool = (status: number) =>
+      span({ traceId: id, name: 'tool.call', status, attributes: [attr('tool.name', 'sql')] });
+    const llmError = span({ traceId: id, name: 'llm.chat', status: 2 });
+    expect(failedTool.evaluate(view([tool(2)]), 0)).toBe(Verdict.Sampled);
+    // An error on the LLM span and a tool span that succeeded: not a failed tool.
+    expect(failedTool.evaluate(view([llmError, tool(1)]), 0)).toBe(Verdict.NotSampled);
+    const codes = ev({
+      type: 'span_match',
+      span_match: {
+        span_names: ['llm.chat'],
+        attributes: [{ key: 'http.status_code', values: ['429'] }],
+      },
+    });
+    const llm = (v: number | string, name = 'llm.chat') =>
+      view([span({ traceId: id, name, attributes: [attr('http.status_code', v)] })]);
+    expect(codes.evaluate(llm(429), 0)).toBe(Verdict.Sampled); // int, compared as "429"
+    expect(codes.evaluate(llm('429'), 0)).toBe(Verdict.Sampled);
+    expect(codes.evaluate(llm(500), 0)).toBe(Verdict.NotSampled);
+    expect(codes.evaluate(llm(429, 'tool.call'), 0)).toBe(Verdict.NotSampled);
+  });
+
   it('and samples only when every sub-policy samples (inverted decisions count as plain)', () => {
     const t = view([span({ traceId: id, status: 2, attributes: [attr('tool.name', 'sql')] })]);
     const and = (second: TailPolicyConfig) =>
@@ -327,7 +353,13 @@ describe('decide (the Collector final-decision rule)', () => {
   };
 
   it('any sampled → sampled, naming the first sampling policy', () => {
-    expect(decide([never, errors].map(createEvaluator), t, 0)).toEqual({
+    expect(
+      decide(
+        [never, errors].map((c) => createEvaluator(c)),
+        t,
+        0,
+      ),
+    ).toEqual({
       sampled: true,
       reason: 'sampled',
       policy: 'errors',
@@ -335,7 +367,13 @@ describe('decide (the Collector final-decision rule)', () => {
   });
 
   it('nothing sampled → not sampled, said explicitly', () => {
-    expect(decide([never].map(createEvaluator), t, 0)).toEqual({
+    expect(
+      decide(
+        [never].map((c) => createEvaluator(c)),
+        t,
+        0,
+      ),
+    ).toEqual({
       sampled: false,
       reason: 'no_policy_sampled',
     });
@@ -355,7 +393,13 @@ describe('decide (the Collector final-decision rule)', () => {
         ],
       },
     };
-    expect(decide([errors, drop].map(createEvaluator), t, 0)).toEqual({
+    expect(
+      decide(
+        [errors, drop].map((c) => createEvaluator(c)),
+        t,
+        0,
+      ),
+    ).toEqual({
       sampled: false,
       reason: 'dropped',
       policy: 'do-not-sample',
@@ -368,7 +412,13 @@ describe('decide (the Collector final-decision rule)', () => {
       type: 'boolean_attribute',
       boolean_attribute: { key: 'app.do_not_sample', value: true, invert_match: true },
     };
-    expect(decide([errors, inv].map(createEvaluator), t, 0)).toEqual({
+    expect(
+      decide(
+        [errors, inv].map((c) => createEvaluator(c)),
+        t,
+        0,
+      ),
+    ).toEqual({
       sampled: false,
       reason: 'inverted_not_sampled',
       policy: 'inv',
@@ -381,12 +431,24 @@ describe('decide (the Collector final-decision rule)', () => {
       type: 'string_attribute',
       string_attribute: { key: 'team', values: ['a'], invert_match: true },
     };
-    expect(decide([inv].map(createEvaluator), t, 0)).toEqual({
+    expect(
+      decide(
+        [inv].map((c) => createEvaluator(c)),
+        t,
+        0,
+      ),
+    ).toEqual({
       sampled: true,
       reason: 'inverted_sampled',
       policy: 'inv',
     });
-    expect(decide([inv, never].map(createEvaluator), t, 0).sampled).toBe(false);
+    expect(
+      decide(
+        [inv, never].map((c) => createEvaluator(c)),
+        t,
+        0,
+      ).sampled,
+    ).toBe(false);
   });
 
   it('sample_on_first_match stops evaluating at the first sample', () => {
@@ -395,7 +457,7 @@ describe('decide (the Collector final-decision rule)', () => {
       type: 'rate_limiting',
       rate_limiting: { spans_per_second: 2 },
     };
-    const evs = [errors, rl].map(createEvaluator);
+    const evs = [errors, rl].map((c) => createEvaluator(c));
     for (let i = 0; i < 5; i++) decide(evs, t, 0, true);
     // The rate limiter was never consulted, so it still has its whole budget.
     expect(evs[1].evaluate(t, 0)).toBe(Verdict.Sampled);

@@ -15,10 +15,18 @@
  * clock the caller passes in (`now`, ms), never the wall clock. The rate limiter is the
  * Collector's classic one: per clock second, a trace is sampled while the second's sampled
  * span count plus the trace's span count stays below `spans_per_second`.
+ *
+ * Incremental evaluation (the TailSampler's fast path): most policies ask "does ANY span (or
+ * resource) satisfy P?" or need the trace's earliest start and latest end. Given a
+ * SummaryPlan, createEvaluator registers each such P as a slot; the TailSampler tests P on
+ * each span as it arrives (cache-hot, and never again for that trace once it held) and keeps
+ * min start / max end, so deciding a trace reads a few flags instead of walking spans that
+ * arrived up to decision_wait ago. Without a summary (a bare TraceView) evaluators scan; both
+ * paths give the same verdicts (a property test holds them equal).
  */
 import type { KeyValue, ResourceSpans, Span } from '@custodian/otlp';
 import { StatusCode } from '@custodian/otlp';
-import { getValue } from '../attributes/kv';
+import { asString, getValue } from '../attributes/kv';
 import { compileRe2, MemoizedRe2 } from '../attributes/re2';
 import type { TailPolicyConfig } from './tail-config';
 
@@ -32,11 +40,41 @@ export const Verdict = {
 } as const;
 export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
+/** Facts gathered span by span while a trace is buffered (see SummaryPlan). */
+export interface TraceSummary {
+  /** hits[i] is 1 once the plan's test i held for some span or resource of the trace. */
+  readonly hits: Uint8Array;
+  /** Earliest span start and latest span end (ns; 0n = none), when the plan asks for them. */
+  readonly minStartNs: bigint;
+  readonly maxEndNs: bigint;
+}
+
 /** What an evaluator sees: the buffered trace. */
 export interface TraceView {
   readonly traceId: Uint8Array;
   readonly spanCount: number;
   readonly batches: readonly ResourceSpans[];
+  /** Present only when every span was observed under the evaluators' SummaryPlan. */
+  readonly summary?: TraceSummary;
+}
+
+/** The per-span tests a set of evaluators wants run as spans arrive. */
+export class SummaryPlan {
+  readonly spanTests: ((span: Span) => boolean)[] = [];
+  /** Same index as spanTests; undefined when the test does not look at resources. */
+  readonly resourceTests: (((attrs: KeyValue[]) => boolean) | undefined)[] = [];
+  /** Some policy needs the trace duration. */
+  duration = false;
+
+  slot(onSpan: (span: Span) => boolean, onResource?: (attrs: KeyValue[]) => boolean): number {
+    this.spanTests.push(onSpan);
+    this.resourceTests.push(onResource);
+    return this.spanTests.length - 1;
+  }
+
+  get isEmpty(): boolean {
+    return this.spanTests.length === 0 && !this.duration;
+  }
 }
 
 export interface PolicyEvaluator {
@@ -72,17 +110,35 @@ function anySpan(trace: TraceView, pred: (span: Span) => boolean): boolean {
   return false;
 }
 
+/** "Some span (or resource) satisfies P": a summary slot when planned, else a scan. */
+function anyTest(
+  plan: SummaryPlan | undefined,
+  onSpan: (span: Span) => boolean,
+  onResource?: (attrs: KeyValue[]) => boolean,
+): (trace: TraceView) => boolean {
+  const slot = plan ? plan.slot(onSpan, onResource) : -1;
+  if (onResource) {
+    return (t) =>
+      slot >= 0 && t.summary !== undefined
+        ? t.summary.hits[slot] === 1
+        : anyResourceOrSpan(t, onResource, onSpan);
+  }
+  return (t) =>
+    slot >= 0 && t.summary !== undefined ? t.summary.hits[slot] === 1 : anySpan(t, onSpan);
+}
+
 /** An attribute condition evaluated on resources and spans, with `invert_match`. */
 function attributePolicy(
   name: string,
   matches: (attrs: KeyValue[]) => boolean,
   invert: boolean,
+  plan: SummaryPlan | undefined,
 ): PolicyEvaluator {
-  const onSpan = (s: Span) => matches(s.attributes);
+  const any = anyTest(plan, (s: Span) => matches(s.attributes), matches);
   return {
     name,
     evaluate(trace) {
-      const hit = anyResourceOrSpan(trace, matches, onSpan);
+      const hit = any(trace);
       if (invert) return hit ? Verdict.InvertNotSampled : Verdict.InvertSampled;
       return hit ? Verdict.Sampled : Verdict.NotSampled;
     },
@@ -108,6 +164,13 @@ const STATUS_CODES: Record<string, number> = {
   UNSET: StatusCode.Unset,
 };
 
+/** Status codes as a lookup table by numeric code (unknown codes: undefined). */
+function codeTable(codes: readonly string[]): boolean[] {
+  const t: boolean[] = [false, false, false];
+  for (const c of codes) t[STATUS_CODES[c]] = true;
+  return t;
+}
+
 /** Parses a W3C tracestate and returns the value of `key`, if present. */
 export function traceStateValue(traceState: string, key: string): string | undefined {
   if (traceState === '') return undefined;
@@ -120,6 +183,11 @@ export function traceStateValue(traceState: string, key: string): string | undef
 }
 
 function traceDurationMs(trace: TraceView): number {
+  const sum = trace.summary;
+  if (sum !== undefined) {
+    const d = sum.maxEndNs - sum.minStartNs;
+    return sum.maxEndNs > sum.minStartNs ? Number(d / 1_000_000n) : 0;
+  }
   let min = 0n;
   let max = 0n;
   anySpan(trace, (s) => {
@@ -130,23 +198,26 @@ function traceDurationMs(trace: TraceView): number {
   return max > min ? Number((max - min) / 1_000_000n) : 0;
 }
 
-/** Builds the evaluator for one validated policy config. */
-export function createEvaluator(cfg: TailPolicyConfig): PolicyEvaluator {
+/**
+ * Builds the evaluator for one validated policy config. With a plan, its span tests are
+ * registered there for incremental evaluation (module comment).
+ */
+export function createEvaluator(cfg: TailPolicyConfig, plan?: SummaryPlan): PolicyEvaluator {
   const name = cfg.name;
+  const sub = (c: TailPolicyConfig) => createEvaluator(c, plan);
   switch (cfg.type) {
     case 'always_sample':
       return { name, evaluate: () => Verdict.Sampled };
 
-    case 'trace_flags':
-      return {
-        name,
-        evaluate: (t) =>
-          anySpan(t, (s) => (s.flags & 1) === 1) ? Verdict.Sampled : Verdict.NotSampled,
-      };
+    case 'trace_flags': {
+      const any = anyTest(plan, (s) => (s.flags & 1) === 1);
+      return { name, evaluate: (t) => (any(t) ? Verdict.Sampled : Verdict.NotSampled) };
+    }
 
     case 'latency': {
       const lo = cfg.latency?.threshold_ms ?? 0;
       const hi = cfg.latency?.upper_threshold_ms ?? 0;
+      if (plan) plan.duration = true;
       return {
         name,
         evaluate(t) {
@@ -171,6 +242,7 @@ export function createEvaluator(cfg: TailPolicyConfig): PolicyEvaluator {
           return n !== undefined && n >= min && n <= max;
         },
         c.invert_match === true,
+        plan,
       );
     }
 
@@ -188,14 +260,9 @@ export function createEvaluator(cfg: TailPolicyConfig): PolicyEvaluator {
     }
 
     case 'status_code': {
-      const codes = new Set(cfg.status_code!.status_codes.map((c) => STATUS_CODES[c]));
-      return {
-        name,
-        evaluate: (t) =>
-          anySpan(t, (s) => codes.has(s.status?.code ?? StatusCode.Unset))
-            ? Verdict.Sampled
-            : Verdict.NotSampled,
-      };
+      const has = codeTable(cfg.status_code!.status_codes);
+      const any = anyTest(plan, (s) => has[s.status?.code ?? StatusCode.Unset] === true);
+      return { name, evaluate: (t) => (any(t) ? Verdict.Sampled : Verdict.NotSampled) };
     }
 
     case 'string_attribute': {
@@ -223,6 +290,7 @@ export function createEvaluator(cfg: TailPolicyConfig): PolicyEvaluator {
           return v !== undefined && v.stringValue !== undefined && test(v.stringValue);
         },
         c.invert_match === true,
+        plan,
       );
     }
 
@@ -232,6 +300,7 @@ export function createEvaluator(cfg: TailPolicyConfig): PolicyEvaluator {
         name,
         (attrs) => getValue(attrs, c.key)?.boolValue === c.value,
         c.invert_match === true,
+        plan,
       );
     }
 
@@ -272,20 +341,38 @@ export function createEvaluator(cfg: TailPolicyConfig): PolicyEvaluator {
     case 'trace_state': {
       const { key, values } = cfg.trace_state!;
       const set = new Set(values);
-      return {
-        name,
-        evaluate: (t) =>
-          anySpan(t, (s) => {
-            const v = traceStateValue(s.traceState, key);
-            return v !== undefined && set.has(v);
-          })
-            ? Verdict.Sampled
-            : Verdict.NotSampled,
+      const any = anyTest(plan, (s) => {
+        const v = traceStateValue(s.traceState, key);
+        return v !== undefined && set.has(v);
+      });
+      return { name, evaluate: (t) => (any(t) ? Verdict.Sampled : Verdict.NotSampled) };
+    }
+
+    case 'span_match': {
+      const c = cfg.span_match!;
+      const codes = c.status_codes ? codeTable(c.status_codes) : undefined;
+      const names = c.span_names ? new Set(c.span_names) : undefined;
+      const conds = (c.attributes ?? []).map((a) => ({
+        key: a.key,
+        values: a.values ? new Set(a.values) : undefined,
+      }));
+      const matches = (s: Span): boolean => {
+        if (codes !== undefined && codes[s.status?.code ?? StatusCode.Unset] !== true) return false;
+        if (names !== undefined && !names.has(s.name)) return false;
+        for (let i = 0; i < conds.length; i++) {
+          const v = getValue(s.attributes, conds[i].key);
+          if (v === undefined) return false;
+          const values = conds[i].values;
+          if (values !== undefined && !values.has(v.stringValue ?? asString(v))) return false;
+        }
+        return true;
       };
+      const any = anyTest(plan, matches);
+      return { name, evaluate: (t) => (any(t) ? Verdict.Sampled : Verdict.NotSampled) };
     }
 
     case 'and': {
-      const subs = cfg.and!.and_sub_policy.map(createEvaluator);
+      const subs = cfg.and!.and_sub_policy.map(sub);
       return {
         name,
         evaluate(t, now) {
@@ -300,7 +387,7 @@ export function createEvaluator(cfg: TailPolicyConfig): PolicyEvaluator {
     }
 
     case 'drop': {
-      const subs = cfg.drop!.drop_sub_policy.map(createEvaluator);
+      const subs = cfg.drop!.drop_sub_policy.map(sub);
       return {
         name,
         evaluate(t, now) {
@@ -324,7 +411,7 @@ export function createEvaluator(cfg: TailPolicyConfig): PolicyEvaluator {
         alloc.set(a.policy, a.percent > 0 ? (a.percent / 100) * maxTotal : equalShare);
       }
       const subs = c.policy_order.map((n) => ({
-        evaluator: createEvaluator(byName.get(n)!),
+        evaluator: sub(byName.get(n)!),
         allocated: Math.trunc(alloc.get(n) ?? 0),
         sampled: 0,
       }));

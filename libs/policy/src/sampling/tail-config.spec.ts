@@ -148,6 +148,36 @@ describe('validateTailSamplingConfig', () => {
     ]);
   });
 
+  it('validates span_match (Custodian extension), reporting every problem', () => {
+    expect(
+      validateTailSamplingConfig({
+        policies: [
+          {
+            name: 'tool',
+            type: 'span_match',
+            span_match: { status_codes: ['ERROR'], attributes: [{ key: 'tool.name' }] },
+          },
+        ],
+      }).config?.policies[0].span_match,
+    ).toEqual({ status_codes: ['ERROR'], attributes: [{ key: 'tool.name' }] });
+    const r = validateTailSamplingConfig({
+      policies: [
+        { name: 'a', type: 'span_match', span_match: {} },
+        {
+          name: 'b',
+          type: 'span_match',
+          span_match: { status_codes: ['BAD'], attributes: [{ values: ['x'], extra: 1 }] },
+        },
+      ],
+    });
+    expect(r.problems.map((p) => p.path)).toEqual([
+      'sampling.tail.policies[0].span_match',
+      'sampling.tail.policies[1].span_match.status_codes[0]',
+      'sampling.tail.policies[1].span_match.attributes[0].extra',
+      'sampling.tail.policies[1].span_match.attributes[0].key',
+    ]);
+  });
+
   it('requires at least one policy', () => {
     expect(validateTailSamplingConfig({ policies: [] }).problems).toEqual([
       { path: 'sampling.tail.policies', message: 'must list at least one policy' },

@@ -10,6 +10,12 @@
  * - `max_buffered_spans` / `max_buffered_bytes` (Custodian): a memory budget next to
  *   `num_traces`; past it the OLDEST traces are decided early (counted), never dropped.
  * - Policy regexes (`enabled_regex_matching`) use RE2 semantics.
+ * - `span_match` (Custodian extension): sampled when ONE span meets every condition given —
+ *   status code, span name, attributes (present, or with one of the listed values). The
+ *   Collector's attribute policies look at the trace as a whole (an `and` of status_code and
+ *   string_attribute is satisfied by an error on one span and the attribute on another); an
+ *   agent rule such as "a TOOL span failed" needs both on the same span, which the Collector
+ *   says with ottl_condition.
  * - Sub-policies (`and_sub_policy`, `composite_sub_policy`, `drop_sub_policy`) may be any
  *   basic policy; `and` may also appear inside `composite` and `drop`. Deeper nesting is
  *   refused, as in the Collector.
@@ -41,11 +47,13 @@ export const BASIC_POLICY_TYPES = [
   'span_count',
   'trace_state',
   'trace_flags',
+  'span_match',
 ] as const;
 export const POLICY_TYPES = [...BASIC_POLICY_TYPES, 'and', 'composite', 'drop'] as const;
 export type TailPolicyType = (typeof POLICY_TYPES)[number];
 
-const UNSUPPORTED_TYPES: Record<string, string> = {
+/** Collector policy types Custodian does not run, with what to use instead. */
+export const UNSUPPORTED_TYPES: Readonly<Record<string, string>> = {
   ottl_condition:
     'policy type "ottl_condition" is not supported by Custodian (no OTTL engine): express the condition with string_attribute, numeric_attribute, boolean_attribute, status_code or an "and" of them',
   bytes_limiting:
@@ -123,6 +131,22 @@ export interface TraceStateCfg {
   values: string[];
 }
 
+export interface SpanAttributeCondition {
+  /** Span attribute key. */
+  key: string;
+  /** Values (compared with the value's string form); absent = the key is present. */
+  values?: string[];
+}
+
+export interface SpanMatchCfg {
+  /** The span's status is one of these; absent = any status. */
+  status_codes?: ('OK' | 'ERROR' | 'UNSET')[];
+  /** The span's name is one of these (exact); absent = any name. */
+  span_names?: string[];
+  /** The span carries every one of these attributes. */
+  attributes?: SpanAttributeCondition[];
+}
+
 export interface AndCfg {
   /** All must sample for the `and` to sample. */
   and_sub_policy: TailPolicyConfig[];
@@ -166,6 +190,7 @@ export interface TailPolicyConfig {
   rate_limiting?: RateLimitingCfg;
   span_count?: SpanCountCfg;
   trace_state?: TraceStateCfg;
+  span_match?: SpanMatchCfg;
   and?: AndCfg;
   drop?: DropCfg;
   composite?: CompositeCfg;
@@ -209,7 +234,11 @@ const TAIL_KEYS = [
   'policies',
 ] as const;
 
-type Ctx = { problems: PolicyProblem[] };
+type Ctx = {
+  problems: PolicyProblem[];
+  /** Paths where an unsupported policy type was met (for skipUnsupported). */
+  unsupported: { path: string; type: string }[];
+};
 
 function block(
   obj: Record<string, unknown>,
@@ -267,6 +296,7 @@ function validatePolicy(
   if (type === undefined) return undefined;
   if (type in UNSUPPORTED_TYPES) {
     problems.push({ path: joinPath(path, 'type'), message: UNSUPPORTED_TYPES[type] });
+    ctx.unsupported.push({ path, type });
     return undefined;
   }
   if (!(POLICY_TYPES as readonly string[]).includes(type)) {
@@ -459,6 +489,44 @@ function validatePolicy(
       if (key !== undefined && values) p.trace_state = { key, values };
       break;
     }
+    case 'span_match': {
+      const b = block(obj, type, path, ctx, ['status_codes', 'span_names', 'attributes']);
+      if (!b) break;
+      const at = joinPath(path, type);
+      const before = problems.length;
+      const cfg: SpanMatchCfg = {};
+      const codes = readStringList(b, 'status_codes', at, problems);
+      codes?.forEach((c, i) => {
+        if (!['OK', 'ERROR', 'UNSET'].includes(c)) {
+          problems.push({
+            path: joinPath(joinPath(at, 'status_codes'), i),
+            message: `unknown status code "${c}" (expected OK, ERROR or UNSET)`,
+          });
+        }
+      });
+      if (codes?.length) cfg.status_codes = codes as SpanMatchCfg['status_codes'];
+      const names = readStringList(b, 'span_names', at, problems);
+      if (names?.length) cfg.span_names = names;
+      const attrs: SpanAttributeCondition[] = [];
+      readList(b, 'attributes', at, problems)?.forEach((raw, i) => {
+        const aat = joinPath(joinPath(at, 'attributes'), i);
+        const a = expectRecord(raw, aat, problems);
+        if (!a) return;
+        checkKeys(a, ['key', 'values'], aat, problems);
+        const key = readString(a, 'key', aat, problems, { required: true });
+        const values = readStringList(a, 'values', aat, problems);
+        if (key !== undefined) attrs.push(values ? { key, values } : { key });
+      });
+      if (attrs.length) cfg.attributes = attrs;
+      if (!cfg.status_codes && !cfg.span_names && !cfg.attributes && problems.length === before) {
+        problems.push({
+          path: at,
+          message: 'needs at least one of status_codes, span_names or attributes',
+        });
+      }
+      p.span_match = cfg;
+      break;
+    }
     case 'and': {
       const b = block(obj, type, path, ctx, ['and_sub_policy']);
       if (!b) break;
@@ -552,14 +620,31 @@ function validatePolicy(
   return problems.length === before ? p : undefined;
 }
 
+export interface TailValidateOptions {
+  /**
+   * Leave out, with a warning, each top-level policy that is or contains a type Custodian does
+   * not run (ottl_condition, bytes_limiting) instead of refusing the config. The whole
+   * top-level policy goes, never only the sub-policy: dropping one leg of an `and` or `drop`
+   * would widen what it matches. The Collector import uses this; a policy document does not.
+   */
+  skipUnsupported?: boolean;
+}
+
+export interface ValidatedTail extends Validated<TailSamplingConfig> {
+  /** Policies left out under skipUnsupported, one entry each. */
+  warnings: PolicyProblem[];
+}
+
 /** Validates `sampling.tail`; reports every problem with its path. */
 export function validateTailSamplingConfig(
   raw: unknown,
   path = 'sampling.tail',
-): Validated<TailSamplingConfig> {
+  opts: TailValidateOptions = {},
+): ValidatedTail {
   const problems: PolicyProblem[] = [];
+  const warnings: PolicyProblem[] = [];
   const obj = expectRecord(raw, path, problems);
-  if (!obj) return { problems };
+  if (!obj) return { problems, warnings };
   checkKeys(obj, TAIL_KEYS, path, problems);
   const config: TailSamplingConfig = { policies: [] };
   if (readDurationMs(obj, 'decision_wait', path, problems, { min: 0 }) !== undefined) {
@@ -594,11 +679,34 @@ export function validateTailSamplingConfig(
   if (list && list.length === 0) {
     problems.push({ path: joinPath(path, 'policies'), message: 'must list at least one policy' });
   }
-  const ctx: Ctx = { problems };
+  const ctx: Ctx = { problems, unsupported: [] };
   const names = new Set<string>();
   list?.forEach((raw, i) => {
-    const p = validatePolicy(raw, joinPath(joinPath(path, 'policies'), i), ctx, 'top', names);
+    const at = joinPath(joinPath(path, 'policies'), i);
+    const mark = problems.length;
+    const seen = ctx.unsupported.length;
+    const p = validatePolicy(raw, at, ctx, 'top', names);
+    if (opts.skipUnsupported && ctx.unsupported.length > seen) {
+      // Its other problems do not matter any more: the policy is not imported.
+      problems.length = mark;
+      const name = (raw as { name?: unknown }).name;
+      const found = ctx.unsupported.slice(seen);
+      const what = found
+        .map((u) => (u.path === at ? u.type : `${u.type} at ${u.path.slice(at.length + 1)}`))
+        .join(', ');
+      warnings.push({
+        path: at,
+        message: `policy ${typeof name === 'string' ? `"${name}" ` : ''}(${what}) was not imported: ${UNSUPPORTED_TYPES[found[0].type]}`,
+      });
+      return;
+    }
     if (p) config.policies.push(p);
   });
-  return problems.length ? { problems } : { config, problems };
+  if (list && list.length > 0 && config.policies.length === 0 && warnings.length === list.length) {
+    problems.push({
+      path: joinPath(path, 'policies'),
+      message: 'no policy left to import: every policy uses an unsupported type',
+    });
+  }
+  return problems.length ? { problems, warnings } : { config, problems, warnings };
 }

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { Span } from '@custodian/otlp';
 import { allSpans, attr, batch, span, traceId } from '../../testdata/fixtures';
 import type { TailPolicyConfig, TailSamplingConfig } from './tail-config';
+import { createEvaluator, decide, type TraceView } from './policies';
 import { TailSampler, type DecidedTrace } from './tail-sampler';
 import { traceIdHex } from './trace-id';
 
@@ -152,6 +153,57 @@ describe('TailSampler', () => {
     expect(s.poll(1_999)).toEqual([]);
   });
 
+  it('decision cache is an LRU: past its size the least recently used decision is forgotten', () => {
+    const s = new TailSampler(
+      config({ decision_cache: { sampled_cache_size: 2, non_sampled_cache_size: 2 } }),
+    );
+    for (const n of [1, 2, 3]) s.add(batch([span({ traceId: traceId(n), status: 2 })]), 0);
+    s.poll(10_000);
+    // Cache holds 2 and 3 (1 was evicted); a lookup of 2 makes 3 the least recently used.
+    expect(s.decisionFor(traceId(1))).toBeUndefined();
+    expect(s.decisionFor(traceId(2))).toMatchObject({ sampled: true });
+    s.add(batch([span({ traceId: traceId(4), status: 2 })]), 10_000);
+    s.poll(20_000);
+    expect(s.decisionFor(traceId(3))).toBeUndefined();
+    expect(s.decisionFor(traceId(2))).toMatchObject({ sampled: true });
+    // A late span of an evicted trace starts a new trace (Collector scenario 2); one of a
+    // cached trace follows the decision at once (scenario 3).
+    const out = s.add(
+      batch([span({ traceId: traceId(1) }), span({ traceId: traceId(2) })]),
+      20_000,
+    );
+    expect(out.map((d) => [d.traceId, d.cause])).toEqual([[traceIdHex(traceId(2)), 'late_span']]);
+    expect(s.decisionFor(traceId(1))).toBe('pending');
+  });
+
+  it('rate limiting over simulated seconds: at most spans_per_second per clock second', () => {
+    const limit = 50;
+    const s = new TailSampler({
+      decision_wait: '1s',
+      policies: [{ name: 'rl', type: 'rate_limiting', rate_limiting: { spans_per_second: limit } }],
+    });
+    const perSecond = new Map<number, number>();
+    let n = 0;
+    for (let ms = 0; ms < 20_000; ms += 50) {
+      // 3 traces of 4 spans every 50 ms: 240 spans/s offered.
+      const spans: Span[] = [];
+      for (let t = 0; t < 3; t++) {
+        const id = traceId(++n);
+        for (let k = 0; k < 4; k++) spans.push(span({ traceId: id }));
+      }
+      s.add(batch(spans), ms);
+      for (const d of s.poll(ms)) {
+        if (!d.decision.sampled) continue;
+        const sec = Math.floor(ms / 1000);
+        perSecond.set(sec, (perSecond.get(sec) ?? 0) + d.spanCount);
+      }
+    }
+    const counts = [...perSecond.values()];
+    expect(counts.length).toBeGreaterThanOrEqual(18);
+    // The Collector's rule: sampled while the second's count stays below the limit → 48.
+    for (const c of counts) expect(c).toBe(48);
+  });
+
   it('accepts hex or bytes in decisionFor and knows nothing of unseen traces', () => {
     const s = new TailSampler(config());
     const id = traceId(5);
@@ -254,6 +306,37 @@ describe('TailSampler properties', () => {
     );
   });
 
+  it('decides the same way for the same trace id on any sampler (consistent by trace id)', () => {
+    const cfg: TailSamplingConfig = {
+      decision_wait: '1s',
+      policies: [
+        ERRORS,
+        { name: 'some', type: 'probabilistic', probabilistic: { sampling_percentage: 25 } },
+      ],
+    };
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.uint8Array({ minLength: 16, maxLength: 16 }), {
+          minLength: 1,
+          maxLength: 40,
+          selector: (id) => traceIdHex(id),
+        }),
+        fc.boolean(),
+        (ids, reverse) => {
+          const decideAll = (order: Uint8Array[], split: boolean) => {
+            const s = new TailSampler(cfg);
+            if (split) for (const id of order) s.add(batch([span({ traceId: id })]), 0);
+            else s.add(batch(order.map((id) => span({ traceId: id }))), 0);
+            return new Map(s.poll(1_000).map((d) => [d.traceId, d.decision]));
+          };
+          const a = decideAll(ids, false);
+          const b = decideAll(reverse ? [...ids].reverse() : ids, true);
+          for (const id of ids) expect(b.get(traceIdHex(id))).toEqual(a.get(traceIdHex(id)));
+        },
+      ),
+    );
+  });
+
   it('late spans follow the cached decision', () => {
     fc.assert(
       fc.property(
@@ -301,5 +384,119 @@ describe('TailSampler with agent traces', () => {
       [true, 'errors'],
       [true, 'gpt'],
     ]);
+  });
+});
+
+describe('incremental evaluation (SummaryPlan) agrees with scanning the whole trace', () => {
+  const policies: TailPolicyConfig[] = [
+    { name: 'err', type: 'status_code', status_code: { status_codes: ['ERROR'] } },
+    { name: 'ok', type: 'status_code', status_code: { status_codes: ['OK'] } },
+    { name: 'lat', type: 'latency', latency: { threshold_ms: 500 } },
+    { name: 'band', type: 'latency', latency: { threshold_ms: 100, upper_threshold_ms: 300 } },
+    {
+      name: 'num',
+      type: 'numeric_attribute',
+      numeric_attribute: { key: 'n', min_value: 5, max_value: 7 },
+    },
+    {
+      name: 'inv',
+      type: 'numeric_attribute',
+      numeric_attribute: { key: 'n', min_value: 9, invert_match: true },
+    },
+    { name: 'str', type: 'string_attribute', string_attribute: { key: 's', values: ['b'] } },
+    {
+      name: 're',
+      type: 'string_attribute',
+      string_attribute: { key: 's', values: ['^c'], enabled_regex_matching: true },
+    },
+    { name: 'bool', type: 'boolean_attribute', boolean_attribute: { key: 'f', value: true } },
+    { name: 'ts', type: 'trace_state', trace_state: { key: 'k', values: ['v'] } },
+    { name: 'flags', type: 'trace_flags' },
+    { name: 'count', type: 'span_count', span_count: { min_spans: 3, max_spans: 5 } },
+    {
+      name: 'tool',
+      type: 'span_match',
+      span_match: { status_codes: ['ERROR'], attributes: [{ key: 's', values: ['a'] }] },
+    },
+    {
+      name: 'and',
+      type: 'and',
+      and: {
+        and_sub_policy: [
+          { name: 'a1', type: 'boolean_attribute', boolean_attribute: { key: 'f', value: false } },
+          { name: 'a2', type: 'latency', latency: { threshold_ms: 200 } },
+        ],
+      },
+    },
+    {
+      name: 'drop',
+      type: 'drop',
+      drop: {
+        drop_sub_policy: [
+          { name: 'd1', type: 'string_attribute', string_attribute: { key: 's', values: ['x'] } },
+        ],
+      },
+    },
+  ];
+  const spanArb = fc.record({
+    batch: fc.integer({ min: 0, max: 2 }),
+    status: fc.integer({ min: 0, max: 2 }),
+    start: fc.integer({ min: 0, max: 400 }),
+    dur: fc.integer({ min: 0, max: 400 }),
+    n: fc.option(fc.integer({ min: 0, max: 12 })),
+    s: fc.option(fc.constantFrom('a', 'b', 'cat', 'x', 'z')),
+    f: fc.option(fc.boolean()),
+    ts: fc.constantFrom('', 'k=v', 'k=w,o=v'),
+    flags: fc.integer({ min: 0, max: 1 }),
+  });
+  const resourceArb = fc.option(fc.constantFrom('n', 's', 'f'));
+
+  it('for every policy type, on random traces split across batches and resources', () => {
+    const single = policies.map((p) => ({ decision_wait: '1s', policies: [p] }));
+    fc.assert(
+      fc.property(
+        fc.array(spanArb, { minLength: 1, maxLength: 8 }),
+        fc.array(resourceArb, { minLength: 3, maxLength: 3 }),
+        (specs, resources) => {
+          const id = traceId(7);
+          const spans = specs.map((x) => {
+            const attrs = [];
+            if (x.n !== null) attrs.push(attr('n', x.n));
+            if (x.s !== null) attrs.push(attr('s', x.s));
+            if (x.f !== null) attrs.push(attr('f', x.f));
+            return span({
+              traceId: id,
+              status: x.status,
+              startMs: 1_000 + x.start,
+              durationMs: x.dur,
+              attributes: attrs,
+              traceState: x.ts,
+              flags: x.flags,
+            });
+          });
+          const resAttrs = (b: number) => {
+            const r = resources[b];
+            return r === null ? [] : [attr(r, r === 'n' ? 6 : r === 's' ? 'b' : true)];
+          };
+          const batches = [0, 1, 2]
+            .map((b) => ({ b, spans: spans.filter((_, i) => specs[i].batch === b) }))
+            .filter((x) => x.spans.length)
+            .map((x) => batch(x.spans, `svc${x.b}`, resAttrs(x.b)));
+          const view: TraceView = {
+            traceId: id,
+            spanCount: spans.length,
+            batches: batches.flatMap((b) => b.resourceSpans),
+          };
+          for (let i = 0; i < policies.length; i++) {
+            const s = new TailSampler(single[i]);
+            for (const b of batches) s.add(b, 0);
+            const [d] = s.poll(1_000);
+            const scanned = decide([createEvaluator(policies[i])], view, 1_000);
+            expect([policies[i].name, d.decision]).toEqual([policies[i].name, scanned]);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -20,14 +20,22 @@
  * shells that point at the original Resource and InstrumentationScope, so each output is an
  * exportable TracesData fragment. One shell is made per (trace, incoming ScopeSpans), not per
  * span, and consecutive spans of the same trace skip the trace-id lookup.
+ *
+ * Policies are evaluated incrementally (policies.ts, SummaryPlan): each span is tested as it
+ * is added, while it is cache-hot, against the "some span satisfies P" tests that have not
+ * yet held for its trace, and the trace's min start / max end are kept; deciding then reads
+ * flags. Deciding a burst of due traces in poll() thus costs O(policies) per trace, not a walk
+ * over spans buffered up to decision_wait ago.
  */
-import type { ResourceSpans, ScopeSpans, Span, TracesData } from '@custodian/otlp';
+import type { KeyValue, ResourceSpans, ScopeSpans, Span, TracesData } from '@custodian/otlp';
 import { parseDurationMs } from '../document/validate';
 import {
   createEvaluator,
   decide,
   type PolicyEvaluator,
+  SummaryPlan,
   type TailDecision,
+  type TraceSummary,
   type TraceView,
 } from './policies';
 import type { TailSamplingConfig } from './tail-config';
@@ -90,13 +98,22 @@ export function estimateSpanBytes(span: Span): number {
   return n;
 }
 
-/** Collects one trace's spans into ResourceSpans/ScopeSpans shells. */
-class TraceBuilder implements TraceView {
+const NO_ATTRS: KeyValue[] = [];
+
+/** Collects one trace's spans into ResourceSpans/ScopeSpans shells, observing each span. */
+class TraceBuilder implements TraceView, TraceSummary {
   readonly batches: ResourceSpans[] = [];
   spanCount = 0;
   bytes = 0;
   /** Set for late spans: the cached decision they follow. */
   decision: TailDecision | undefined;
+  /** `this` when the sampler's plan observes spans; undefined for late-span groups. */
+  readonly summary: TraceSummary | undefined;
+  readonly hits: Uint8Array;
+  /** Plan tests that have not held yet. */
+  unhit: number;
+  minStartNs = 0n;
+  maxEndNs = 0n;
   private lastSrcRs: ResourceSpans | undefined;
   private lastSrcSs: ScopeSpans | undefined;
   private lastDstRs: ResourceSpans | undefined;
@@ -106,7 +123,13 @@ class TraceBuilder implements TraceView {
     readonly key: string,
     readonly traceId: Uint8Array,
     readonly firstSeen: number,
-  ) {}
+    private readonly plan: SummaryPlan | undefined,
+  ) {
+    const n = plan ? plan.spanTests.length : 0;
+    this.hits = new Uint8Array(n);
+    this.unhit = n;
+    this.summary = plan ? this : undefined;
+  }
 
   /** Returns the shell that receives spans from `ss` (inside `rs`). */
   target(rs: ResourceSpans, ss: ScopeSpans): ScopeSpans {
@@ -122,10 +145,44 @@ class TraceBuilder implements TraceView {
       this.batches.push(dstRs);
       this.lastSrcRs = rs;
       this.lastDstRs = dstRs;
+      if (this.unhit > 0) this.observeResource(rs.resource?.attributes ?? NO_ATTRS);
     }
     this.lastSrcSs = ss;
     this.lastDstSs = dstSs;
     return dstSs;
+  }
+
+  private observeResource(attrs: KeyValue[]): void {
+    const tests = this.plan!.resourceTests;
+    const hits = this.hits;
+    for (let i = 0; i < tests.length; i++) {
+      const t = tests[i];
+      if (t !== undefined && hits[i] === 0 && t(attrs)) {
+        hits[i] = 1;
+        this.unhit--;
+      }
+    }
+  }
+
+  /** Runs the plan on one span of this (undecided) trace. */
+  observe(span: Span): void {
+    const plan = this.plan!;
+    if (this.unhit > 0) {
+      const tests = plan.spanTests;
+      const hits = this.hits;
+      for (let i = 0; i < tests.length; i++) {
+        if (hits[i] === 0 && tests[i](span)) {
+          hits[i] = 1;
+          this.unhit--;
+        }
+      }
+    }
+    if (plan.duration) {
+      const start = span.startTimeUnixNano;
+      const end = span.endTimeUnixNano;
+      if (this.minStartNs === 0n || start < this.minStartNs) this.minStartNs = start;
+      if (this.maxEndNs === 0n || end > this.maxEndNs) this.maxEndNs = end;
+    }
   }
 }
 
@@ -166,6 +223,8 @@ export class TailSampler {
   readonly maxSpans: number;
   readonly maxBytes: number;
   private readonly evaluators: PolicyEvaluator[];
+  /** Span tests run as spans arrive; undefined when no policy needs any. */
+  private readonly plan: SummaryPlan | undefined;
   private readonly sampleOnFirstMatch: boolean;
   private readonly pending = new Map<string, TraceBuilder>();
   private readonly sampledCache: DecisionLru;
@@ -191,7 +250,9 @@ export class TailSampler {
     this.numTraces = config.num_traces ?? TAIL_DEFAULTS.numTraces;
     this.maxSpans = config.max_buffered_spans ?? Infinity;
     this.maxBytes = config.max_buffered_bytes ?? Infinity;
-    this.evaluators = config.policies.map(createEvaluator);
+    const plan = new SummaryPlan();
+    this.evaluators = config.policies.map((p) => createEvaluator(p, plan));
+    this.plan = plan.isEmpty ? undefined : plan;
     this.sampleOnFirstMatch = config.sample_on_first_match === true;
     this.sampledCache = new DecisionLru(
       config.decision_cache?.sampled_cache_size ?? TAIL_DEFAULTS.decisionCacheSize,
@@ -233,13 +294,13 @@ export class TailSampler {
                 late ??= new Map();
                 cur = late.get(key);
                 if (cur === undefined) {
-                  cur = new TraceBuilder(key, span.traceId, t);
+                  cur = new TraceBuilder(key, span.traceId, t, undefined);
                   cur.decision = cached;
                   late.set(key, cur);
                 }
               } else {
                 if (this.pending.size >= this.numTraces) this.decideOldest('num_traces', t, out);
-                cur = new TraceBuilder(key, span.traceId, t);
+                cur = new TraceBuilder(key, span.traceId, t, this.plan);
                 this.pending.set(key, cur);
               }
             }
@@ -250,6 +311,7 @@ export class TailSampler {
           cur.spanCount++;
           if (cur.decision === undefined) {
             this.spans++;
+            if (cur.summary !== undefined) cur.observe(span);
             if (measure) {
               const b = this.spanBytes(span);
               cur.bytes += b;
