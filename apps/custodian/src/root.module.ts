@@ -1,14 +1,15 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { Role } from '@custodian/config';
 import { OpsModule, type ProcessServices } from '@custodian/ops';
-import { AdminModule } from '@custodian/admin';
-import { GatewayModule } from '@custodian/gateway';
-import { WorkerModule } from '@custodian/worker';
 
-const ROLE_MODULES: Record<Role, Type> = {
-  gateway: GatewayModule,
-  worker: WorkerModule,
-  admin: AdminModule,
+/**
+ * Each role's module, loaded only when the process runs that role: a gateway-only process
+ * never even loads the GraphQL server's code, let alone starts it.
+ */
+const ROLE_MODULES: Record<Role, () => Promise<Type>> = {
+  gateway: async () => (await import('@custodian/gateway')).GatewayModule,
+  worker: async () => (await import('@custodian/worker')).WorkerModule,
+  admin: async () => (await import('@custodian/admin')).AdminModule,
 };
 
 /**
@@ -18,10 +19,8 @@ const ROLE_MODULES: Record<Role, Type> = {
  */
 @Module({})
 export class RootModule {
-  static forRoles(roles: readonly Role[], services: ProcessServices): DynamicModule {
-    return {
-      module: RootModule,
-      imports: [OpsModule.forProcess(services), ...roles.map((r) => ROLE_MODULES[r])],
-    };
+  static async forRoles(roles: readonly Role[], services: ProcessServices): Promise<DynamicModule> {
+    const modules = await Promise.all(roles.map((r) => ROLE_MODULES[r]()));
+    return { module: RootModule, imports: [OpsModule.forProcess(services), ...modules] };
   }
 }

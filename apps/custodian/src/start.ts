@@ -43,7 +43,7 @@ export async function startProcess(
   const opsPort = await ops.listen(config.opsPort, config.bindHost);
   logger.info({ opsPort, version: CUSTODIAN_VERSION }, 'custodian starting');
 
-  const root = RootModule.forRoles(roles, { config, logger, metrics, readiness });
+  const root = await RootModule.forRoles(roles, { config, logger, metrics, readiness });
   const nestLogger = new NestPinoLogger(logger.child({ component: 'nest' }));
   let app: INestApplicationContext;
   let adminPort: number | undefined;
