@@ -97,8 +97,42 @@ Readiness:
 EOT
   curl -sS "http://127.0.0.1:${CUSTODIAN_OPS_PORT}/readyz" |
     node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log(`  ${r.status}`);for(const c of r.checks)console.log(`  ${c.ok?"ok  ":"DOWN"} ${c.role} -> ${c.dependency}${c.error?": "+c.error:""}`)})'
+  if listening "$CUSTODIAN_OTLP_HTTP_PORT"; then send_sample "$api_key"; fi
   echo
   echo "Stop everything with: npm run down"
+}
+
+# One agent run (a trace of 4 spans: plan, LLM call with a prompt holding an email address and
+# an API key, a failed tool call, the run itself) over OTLP/HTTP JSON with the demo key.
+send_sample() {
+  local key=$1 trace span now
+  trace=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  now=$(date +%s%N)
+  span() { od -An -N8 -tx1 /dev/urandom | tr -d ' \n'; }
+  local root llm tool plan
+  root=$(span); llm=$(span); tool=$(span); plan=$(span)
+  local body
+  body=$(cat <<JSON
+{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"demo-agent"}}]},
+ "scopeSpans":[{"scope":{"name":"custodian-demo"},"spans":[
+  {"traceId":"$trace","spanId":"$root","name":"agent.run","kind":2,"startTimeUnixNano":"$now","endTimeUnixNano":"$((now+2500000000))",
+   "attributes":[{"key":"run_id","value":{"stringValue":"demo-run-1"}}]},
+  {"traceId":"$trace","spanId":"$plan","parentSpanId":"$root","name":"plan","startTimeUnixNano":"$now","endTimeUnixNano":"$((now+200000000))"},
+  {"traceId":"$trace","spanId":"$llm","parentSpanId":"$root","name":"chat gpt-4o","kind":3,"startTimeUnixNano":"$((now+200000000))","endTimeUnixNano":"$((now+1800000000))",
+   "attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},
+     {"key":"gen_ai.input.messages","value":{"stringValue":"[{\\"role\\":\\"user\\",\\"content\\":\\"I am jane@example.com, my key is sk-proj-demo1234567890abcdefghij\\"}]"}}]},
+  {"traceId":"$trace","spanId":"$tool","parentSpanId":"$root","name":"execute_tool search","kind":3,"startTimeUnixNano":"$((now+1800000000))","endTimeUnixNano":"$((now+2400000000))",
+   "attributes":[{"key":"gen_ai.tool.name","value":{"stringValue":"search"}}],"status":{"code":2,"message":"tool timed out"}}
+ ]}]}]}
+JSON
+)
+  local answer
+  answer=$(curl -sS -w ' HTTP %{http_code}' -H "authorization: Bearer $key" -H 'content-type: application/json' \
+    --data-binary "$body" "http://127.0.0.1:${CUSTODIAN_OTLP_HTTP_PORT}/v1/traces")
+  echo
+  echo "Sample agent run sent: trace $trace (4 spans) -> gateway answered: $answer"
+  echo "  accepted by the gateway and acknowledged by Kafka (topic otlp.traces):"
+  curl -sS "http://127.0.0.1:${CUSTODIAN_OPS_PORT}/metrics" | grep '^custodian_gateway_accepted_items_total' | sed 's/^/    /'
 }
 
 down() {
