@@ -11,7 +11,13 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { mintApiKey } from '@custodian/auth';
 import { HEADERS, TOPICS } from '@custodian/bus';
 import { ApiKeyRepository, createPrismaClient, type PrismaClient } from '@custodian/db';
-import { decodeLogs, decodeMetrics, decodeTraces, partitionOfTraceId } from '@custodian/otlp';
+import {
+  decodeLogs,
+  decodeMetrics,
+  decodeTraces,
+  encodeTraces,
+  partitionOfTraceId,
+} from '@custodian/otlp';
 import { sendWithOtelExporter } from '../support/otel-client';
 import {
   E2E_PEPPER as PEPPER,
@@ -390,6 +396,74 @@ describe('refusals', () => {
     });
     expect(badId.status).toBe(400);
     expect((badId.body as { message: string }).message).toMatch(/traceId/);
+    // Invalid UTF-8 in a span name, and attribute values nested deeper than any client would.
+    const utf8 = Buffer.from(
+      encodeTraces({
+        resourceSpans: [
+          {
+            schemaUrl: '',
+            scopeSpans: [
+              {
+                schemaUrl: '',
+                spans: [
+                  {
+                    traceId: randomBytes(16),
+                    spanId: randomBytes(8),
+                    traceState: '',
+                    parentSpanId: new Uint8Array(0),
+                    flags: 0,
+                    name: 'QQ',
+                    kind: 1,
+                    startTimeUnixNano: 1n,
+                    endTimeUnixNano: 2n,
+                    attributes: [],
+                    droppedAttributesCount: 0,
+                    events: [],
+                    droppedEventsCount: 0,
+                    links: [],
+                    droppedLinksCount: 0,
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    const at = utf8.indexOf('QQ');
+    utf8[at] = 0xff;
+    utf8[at + 1] = 0xfe;
+    const bad = await fetch(url(), {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-protobuf' },
+      body: utf8,
+    });
+    expect(bad.status).toBe(400);
+    let deep: unknown = { stringValue: 'x' };
+    for (let i = 0; i < 200; i++) deep = { kvlistValue: { values: [{ key: 'k', value: deep }] } };
+    const nested = await httpJson(url(), {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceSpans: [
+          {
+            scopeSpans: [
+              {
+                spans: [
+                  {
+                    traceId: randomBytes(16).toString('hex'),
+                    spanId: randomBytes(8).toString('hex'),
+                    attributes: [{ key: 'deep', value: deep }],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(nested.status).toBe(400);
+    expect((nested.body as { message: string }).message).toMatch(/deep|nest/i);
     expect((await fetch(`http://127.0.0.1:${ports.ops}/readyz`)).status).toBe(200);
   });
 
