@@ -1,0 +1,261 @@
+import { randomBytes } from 'node:crypto';
+import { encodeLogs, encodeTraces, type Span, type TracesData } from '@custodian/otlp';
+import { compilePolicy, parsePolicy, type CompiledPolicy } from '@custodian/policy';
+import { PartitionProcessor, type PipelineCounters } from './partition-processor';
+import type { DeliveryItem, TenantSink } from './ports';
+
+const HMAC = Buffer.alloc(32, 9);
+
+function policy(doc: object): CompiledPolicy {
+  const { policy, problems } = parsePolicy(JSON.stringify({ version: 1, ...doc }), 'json');
+  if (!policy) throw new Error(JSON.stringify(problems));
+  return compilePolicy(policy, { hmacKey: HMAC });
+}
+
+const TAIL = {
+  sampling: {
+    tail: {
+      decision_wait: '1s',
+      num_traces: 1000,
+      policies: [{ name: 'errors', type: 'status_code', status_code: { status_codes: ['ERROR'] } }],
+    },
+  },
+  routes: [{ sink: 'zipkin', select: 'all', restricted_fields: false }],
+};
+
+function span(
+  traceId: Buffer,
+  name: string,
+  error = false,
+  attrs: Record<string, string> = {},
+): Span {
+  return {
+    traceId,
+    spanId: randomBytes(8),
+    traceState: '',
+    parentSpanId: new Uint8Array(0),
+    flags: 0,
+    name,
+    kind: 1,
+    startTimeUnixNano: 1_000_000_000n,
+    endTimeUnixNano: 2_000_000_000n,
+    attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: { stringValue: v } })),
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: error ? { code: 2, message: 'boom' } : undefined,
+  };
+}
+
+function traces(...spans: Span[]): Buffer {
+  const data: TracesData = {
+    resourceSpans: [
+      {
+        resource: {
+          attributes: [{ key: 'service.name', value: { stringValue: 'agent' } }],
+          droppedAttributesCount: 0,
+        },
+        scopeSpans: [{ spans, schemaUrl: '' }],
+        schemaUrl: '',
+      },
+    ],
+  };
+  return Buffer.from(encodeTraces(data));
+}
+
+function rig(p: CompiledPolicy, sinkNames = ['zipkin']) {
+  let now = 0;
+  const delivered: DeliveryItem[] = [];
+  const counts: string[] = [];
+  const counters: PipelineCounters = {
+    discarded: (t, s, reason, n) => counts.push(`discarded:${s}:${reason}:${n}`),
+    routed: (t, s, sink, n) => counts.push(`routed:${s}:${sink}:${n}`),
+    decided: (t, sampled, cause) => counts.push(`decided:${sampled}:${cause}`),
+  };
+  const sinks: TenantSink[] = sinkNames.map((name) => ({
+    id: `id-${name}`,
+    name,
+    exporter: {} as never,
+  }));
+  const proc = new PartitionProcessor({
+    policies: { get: async () => p },
+    sinks: { forTenant: async () => sinks },
+    delivery: { submit: (item) => delivered.push(item) },
+    counters,
+    now: () => now,
+  });
+  const settle = () => new Promise((r) => setImmediate(r));
+  return { proc, delivered, counts, advance: (ms: number) => (now += ms), settle };
+}
+
+describe('PartitionProcessor', () => {
+  it('holds the commit until the trace is decided and the kept one is durably delivered', async () => {
+    const r = rig(policy(TAIL));
+    const failed = randomBytes(16);
+    const healthy = randomBytes(16);
+    await r.proc.handle({
+      offset: '10',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(failed, 'tool', true), span(healthy, 'ok')),
+    });
+    await r.proc.handle({
+      offset: '11',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(failed, 'llm')),
+    });
+    expect(r.proc.tracker.committable()).toBe('10');
+    expect(r.proc.bufferedTraces).toBe(2);
+
+    r.advance(1500);
+    await r.proc.tick();
+    await r.settle();
+    // The healthy trace is sampled out, the failed one goes to the sink with both its spans.
+    expect(r.counts).toEqual(
+      expect.arrayContaining(['decided:true:decision_wait', 'decided:false:decision_wait']),
+    );
+    expect(r.delivered).toHaveLength(1);
+    expect(r.delivered[0].items).toBe(2);
+    expect(r.delivered[0].sink.name).toBe('zipkin');
+    // Not durable yet: nothing past offset 10 may be committed.
+    expect(r.proc.tracker.committable()).toBe('10');
+    r.delivered[0].onDone();
+    expect(r.proc.tracker.committable()).toBe('12');
+  });
+
+  it('sends late spans the way their trace was decided', async () => {
+    const r = rig(policy(TAIL));
+    const failed = randomBytes(16);
+    await r.proc.handle({
+      offset: '1',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(failed, 'a', true)),
+    });
+    r.advance(2000);
+    await r.proc.tick();
+    await r.settle();
+    r.delivered[0].onDone();
+    await r.proc.handle({
+      offset: '2',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(failed, 'late')),
+    });
+    await r.settle();
+    expect(r.delivered).toHaveLength(2);
+    expect(r.counts).toContain('decided:true:late_span');
+    expect(r.proc.tracker.committable()).toBe('2');
+    r.delivered[1].onDone();
+    expect(r.proc.tracker.committable()).toBe('3');
+  });
+
+  it('without a tail stage routes at once; redaction has run before anything leaves', async () => {
+    const r = rig(
+      policy({ routes: [{ sink: 'zipkin', select: 'all', restricted_fields: false }] }),
+    );
+    const t = randomBytes(16);
+    await r.proc.handle({
+      offset: '5',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(t, 'llm', false, { note: 'mail me at jane@example.com' })),
+    });
+    await r.settle();
+    expect(r.delivered).toHaveLength(1);
+    const out = (r.delivered[0].data as TracesData).resourceSpans[0].scopeSpans[0].spans[0];
+    const note = out.attributes.find((a) => a.key === 'note')?.value.stringValue;
+    expect(note).not.toContain('jane@example.com');
+    expect(note).toContain('[REDACTED:email]');
+    expect(out.attributes.some((a) => a.key === 'custodian.policy.hash')).toBe(true);
+    expect(r.proc.tracker.committable()).toBe('5');
+    r.delivered[0].onDone();
+    expect(r.proc.tracker.committable()).toBe('6');
+  });
+
+  it('counts and skips what cannot be delivered, without blocking the partition', async () => {
+    const r = rig(
+      policy({ routes: [{ sink: 'nowhere', select: 'all', restricted_fields: false }] }),
+      ['zipkin'],
+    );
+    await r.proc.handle({
+      offset: '1',
+      tenantId: undefined,
+      signal: 'traces',
+      value: Buffer.from([1]),
+    });
+    await r.proc.handle({
+      offset: '2',
+      tenantId: 't',
+      signal: 'traces',
+      value: Buffer.from([0x0a, 0xff]),
+    });
+    await r.proc.handle({
+      offset: '3',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(randomBytes(16), 'x')),
+    });
+    await r.settle();
+    expect(r.counts).toEqual(
+      expect.arrayContaining([
+        'discarded:traces:no_tenant:1',
+        'discarded:traces:undecodable:1',
+        'discarded:traces:no_such_sink:1',
+      ]),
+    );
+    expect(r.proc.tracker.committable()).toBe('4');
+  });
+
+  it('lets logs follow their trace’s decision and keeps logs of undecided traces', async () => {
+    const r = rig(policy(TAIL));
+    const dropped = randomBytes(16);
+    const pending = randomBytes(16);
+    await r.proc.handle({
+      offset: '1',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(dropped, 'ok')),
+    });
+    r.advance(2000);
+    await r.proc.tick();
+    await r.proc.handle({
+      offset: '2',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(pending, 'ok')),
+    });
+    const log = (traceId: Buffer, body: string) => ({
+      timeUnixNano: 1n,
+      observedTimeUnixNano: 1n,
+      severityNumber: 9,
+      severityText: '',
+      body: { stringValue: body },
+      attributes: [],
+      droppedAttributesCount: 0,
+      flags: 0,
+      traceId,
+      spanId: randomBytes(8),
+      eventName: '',
+    });
+    const logs = Buffer.from(
+      encodeLogs({
+        resourceLogs: [
+          {
+            scopeLogs: [{ logRecords: [log(dropped, 'a'), log(pending, 'b')], schemaUrl: '' }],
+            schemaUrl: '',
+          },
+        ],
+      }),
+    );
+    await r.proc.handle({ offset: '3', tenantId: 't', signal: 'logs', value: logs });
+    await r.settle();
+    expect(r.counts).toContain('discarded:logs:tail_sampled:1');
+    const sent = r.delivered.filter((d) => d.signal === 'logs');
+    expect(sent).toHaveLength(1);
+    expect(sent[0].items).toBe(1);
+  });
+});

@@ -1,0 +1,321 @@
+/**
+ * One Kafka partition's pipeline: decode → the tenant's policy (attributes → redaction → head
+ * sampling) → tail sampling in per-tenant trace buffers → retention and routes → durable
+ * delivery; and the bookkeeping that makes at-least-once hold with tail sampling: every record
+ * stays pending in the OffsetTracker until each trace it carried is decided and, if kept,
+ * handed durably to every sink it routes to (../shared/ARCHITECTURE.md, "Reliability rules").
+ *
+ * Records are handled one at a time in offset order (the consumer awaits handle()); decisions
+ * due by time come from tick(). Nothing is dropped silently: every item that does not reach a
+ * sink is counted with a reason.
+ */
+import {
+  decodeLogs,
+  decodeMetrics,
+  decodeTraces,
+  type LogsData,
+  type MetricsData,
+  type ResourceSpans,
+  type TracesData,
+} from '@custodian/otlp';
+import type { CompiledPolicy, DecidedTrace, TailSampler } from '@custodian/policy';
+import { OffsetTracker } from '../consume/offset-tracker';
+import type { Delivery, PolicySource, Signal, SinkSource } from './ports';
+
+export interface RecordIn {
+  offset: string;
+  tenantId: string | undefined;
+  signal: Signal;
+  value: Buffer | null;
+}
+
+/** Counters the processor reports into; labels are (tenant, signal, reason/outcome). */
+export interface PipelineCounters {
+  /** Items dropped before any sink, by reason (undecodable, no_tenant, head_sampled, tail_sampled, no_such_sink, policy_error). */
+  discarded(tenantId: string, signal: Signal, reason: string, n: number): void;
+  /** Items handed to delivery, per sink. */
+  routed(tenantId: string, signal: Signal, sink: string, n: number): void;
+  /** Traces decided by the tail sampler, by outcome and cause. */
+  decided(tenantId: string, sampled: boolean, cause: string): void;
+}
+
+interface Holds {
+  /** offset → units this trace holds on that record */
+  offsets: Map<string, number>;
+}
+
+function hex(id: Uint8Array): string {
+  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
+}
+
+function countSpans(rs: readonly ResourceSpans[]): number {
+  let n = 0;
+  for (const r of rs) for (const s of r.scopeSpans) n += s.spans.length;
+  return n;
+}
+
+function countLogs(d: LogsData): number {
+  let n = 0;
+  for (const r of d.resourceLogs) for (const s of r.scopeLogs) n += s.logRecords.length;
+  return n;
+}
+
+function countPoints(d: MetricsData): number {
+  let n = 0;
+  for (const r of d.resourceMetrics) {
+    for (const s of r.scopeMetrics) {
+      for (const m of s.metrics) {
+        const g = m.gauge ?? m.sum ?? m.histogram ?? m.exponentialHistogram ?? m.summary;
+        n += g ? g.dataPoints.length : 0;
+      }
+    }
+  }
+  return n;
+}
+
+export class PartitionProcessor {
+  readonly tracker = new OffsetTracker();
+  private readonly samplers = new Map<string, { sampler: TailSampler; policy: CompiledPolicy }>();
+  private readonly holds = new Map<string, Holds>();
+
+  constructor(
+    private readonly deps: {
+      policies: PolicySource;
+      sinks: SinkSource;
+      delivery: Delivery;
+      counters: PipelineCounters;
+      now: () => number;
+    },
+  ) {}
+
+  /** Traces buffered in this partition's tail samplers. */
+  get bufferedTraces(): number {
+    return this.holds.size;
+  }
+
+  async handle(rec: RecordIn): Promise<void> {
+    const { tenantId, signal } = rec;
+    if (!tenantId || !rec.value) {
+      this.deps.counters.discarded(
+        tenantId ?? 'unknown',
+        signal,
+        tenantId ? 'empty' : 'no_tenant',
+        1,
+      );
+      this.tracker.add(rec.offset, 0);
+      return;
+    }
+    let policy: CompiledPolicy;
+    try {
+      policy = await this.deps.policies.get(tenantId);
+    } catch {
+      // Without the tenant's policy nothing may leave: hold the record (not committed), so it
+      // is processed again once the policy can be read.
+      throw new Error(`policy of tenant ${tenantId} unavailable`);
+    }
+    try {
+      if (signal === 'traces')
+        await this.handleTraces(rec.offset, tenantId, policy, decodeTraces(rec.value));
+      else if (signal === 'logs')
+        await this.handleLogs(rec.offset, tenantId, policy, decodeLogs(rec.value));
+      else await this.handleMetrics(rec.offset, tenantId, policy, decodeMetrics(rec.value));
+    } catch (err) {
+      if (err instanceof Error && err.name === 'OtlpDecodeError') {
+        // The gateway validated it; a record we cannot decode is counted and skipped, never
+        // allowed to block the partition.
+        this.deps.counters.discarded(tenantId, signal, 'undecodable', 1);
+        this.tracker.add(rec.offset, 0);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  /** Decisions that became due by time. */
+  async tick(): Promise<void> {
+    const now = this.deps.now();
+    for (const [tenantId, { sampler, policy }] of this.samplers) {
+      const due = sampler.poll(now);
+      if (due.length > 0) await this.onDecided(tenantId, policy, due);
+    }
+  }
+
+  /** Decides every buffered trace now (shutdown): nothing is left pending in memory. */
+  async flushAll(): Promise<void> {
+    const now = this.deps.now();
+    for (const [tenantId, { sampler, policy }] of this.samplers) {
+      await this.onDecided(tenantId, policy, sampler.flushAll(now));
+    }
+  }
+
+  private async handleTraces(
+    offset: string,
+    tenantId: string,
+    policy: CompiledPolicy,
+    data: TracesData,
+  ): Promise<void> {
+    const prepared = policy.prepareTraces(data);
+    if (prepared.headSampledOut > 0) {
+      this.deps.counters.discarded(tenantId, 'traces', 'head_sampled', prepared.headSampledOut);
+    }
+    let entry = this.samplers.get(tenantId);
+    if (entry && entry.policy !== policy) {
+      // Policy changed: decide what the old sampler holds under the old policy, then switch.
+      await this.onDecided(tenantId, entry.policy, entry.sampler.flushAll(this.deps.now()));
+      entry = undefined;
+      this.samplers.delete(tenantId);
+    }
+    if (!entry) {
+      const sampler = policy.createTailSampler();
+      if (!sampler) {
+        // No tail stage: every trace that passed head sampling is kept now.
+        const traces = new Set<string>();
+        for (const rs of data.resourceSpans)
+          for (const ss of rs.scopeSpans) for (const s of ss.spans) traces.add(hex(s.traceId));
+        this.tracker.add(offset, traces.size > 0 ? 1 : 0);
+        if (traces.size > 0)
+          this.route(tenantId, policy, 'traces', policy.deliverTraces(data.resourceSpans), [
+            offset,
+          ]);
+        return;
+      }
+      entry = { sampler, policy };
+      this.samplers.set(tenantId, entry);
+    }
+    // This record holds one unit per distinct trace it carries, released when that trace's
+    // spans from it are decided and durably delivered.
+    const traces = new Set<string>();
+    for (const rs of data.resourceSpans)
+      for (const ss of rs.scopeSpans) for (const s of ss.spans) traces.add(hex(s.traceId));
+    for (const t of traces) {
+      const key = `${tenantId}:${t}`;
+      let h = this.holds.get(key);
+      if (!h) {
+        h = { offsets: new Map() };
+        this.holds.set(key, h);
+      }
+      h.offsets.set(offset, (h.offsets.get(offset) ?? 0) + 1);
+    }
+    this.tracker.add(offset, traces.size);
+    const decided = entry.sampler.add(data, this.deps.now());
+    if (decided.length > 0) await this.onDecided(tenantId, policy, decided);
+  }
+
+  private async onDecided(
+    tenantId: string,
+    policy: CompiledPolicy,
+    decided: DecidedTrace[],
+  ): Promise<void> {
+    for (const d of decided) {
+      const key = `${tenantId}:${d.traceId}`;
+      const h = this.holds.get(key);
+      this.holds.delete(key);
+      const release = h ? [...h.offsets].flatMap(([o, n]) => Array<string>(n).fill(o)) : [];
+      this.deps.counters.decided(tenantId, d.decision.sampled, d.cause);
+      if (!d.decision.sampled) {
+        this.deps.counters.discarded(tenantId, 'traces', 'tail_sampled', d.spanCount);
+        for (const o of release) this.tracker.release(o);
+        continue;
+      }
+      this.route(tenantId, policy, 'traces', policy.deliverTraces(d.spans), release);
+    }
+  }
+
+  private async handleLogs(
+    offset: string,
+    tenantId: string,
+    policy: CompiledPolicy,
+    data: LogsData,
+  ): Promise<void> {
+    const prepared = policy.prepareLogs(data);
+    if (prepared.headSampledOut > 0)
+      this.deps.counters.discarded(tenantId, 'logs', 'head_sampled', prepared.headSampledOut);
+    // Logs follow their trace's tail decision when it is known; while a trace is still
+    // undecided they are kept (a log is never lost for want of a decision).
+    const sampler = this.samplers.get(tenantId)?.sampler;
+    let dropped = 0;
+    if (sampler) {
+      for (const rl of data.resourceLogs) {
+        for (const sl of rl.scopeLogs) {
+          sl.logRecords = sl.logRecords.filter((r) => {
+            if (r.traceId.length !== 16) return true;
+            const d = sampler.decisionFor(r.traceId);
+            const keep = d === undefined || d === 'pending' || d.sampled;
+            if (!keep) dropped++;
+            return keep;
+          });
+        }
+      }
+    }
+    if (dropped > 0) this.deps.counters.discarded(tenantId, 'logs', 'tail_sampled', dropped);
+    const n = countLogs(data);
+    this.tracker.add(offset, n > 0 ? 1 : 0);
+    if (n > 0) this.route(tenantId, policy, 'logs', policy.deliverLogs(data), [offset]);
+  }
+
+  private async handleMetrics(
+    offset: string,
+    tenantId: string,
+    policy: CompiledPolicy,
+    data: MetricsData,
+  ): Promise<void> {
+    policy.redaction.redactMetrics(data);
+    const n = countPoints(data);
+    this.tracker.add(offset, n > 0 ? 1 : 0);
+    if (n > 0) this.route(tenantId, policy, 'metrics', policy.deliverMetrics(data), [offset]);
+  }
+
+  /**
+   * Hands each routed share to its sink; `release` (one offset per unit) is released once every
+   * share is durable. Shares for sinks the tenant does not have are counted and skipped.
+   */
+  private route(
+    tenantId: string,
+    _policy: CompiledPolicy,
+    signal: Signal,
+    shares: { sink: string; data: TracesData | LogsData | MetricsData }[],
+    release: string[],
+  ): void {
+    let pending = 1; // held until every share is submitted
+    const done = () => {
+      if (--pending === 0) for (const o of release) this.tracker.release(o);
+    };
+    void this.deps.sinks.forTenant(tenantId).then(
+      (sinks) => {
+        for (const share of shares) {
+          const items =
+            signal === 'traces'
+              ? countSpans((share.data as TracesData).resourceSpans)
+              : signal === 'logs'
+                ? countLogs(share.data as LogsData)
+                : countPoints(share.data as MetricsData);
+          const sink = sinks.find((s) => s.name === share.sink);
+          if (!sink) {
+            this.deps.counters.discarded(tenantId, signal, 'no_such_sink', items);
+            continue;
+          }
+          pending++;
+          this.deps.counters.routed(tenantId, signal, sink.name, items);
+          let called = false;
+          this.deps.delivery.submit({
+            tenantId,
+            sink,
+            signal,
+            data: share.data,
+            items,
+            onDone: () => {
+              if (called) return;
+              called = true;
+              done();
+            },
+          });
+        }
+        done();
+      },
+      () => {
+        // Sinks unreadable: keep the units held; the records are re-read after a restart.
+        this.deps.counters.discarded(tenantId, signal, 'sinks_unavailable', 0);
+      },
+    );
+  }
+}
