@@ -107,7 +107,7 @@ describe('PartitionProcessor', () => {
       signal: 'traces',
       value: traces(span(failed, 'llm')),
     });
-    expect(r.proc.tracker.committable()).toBe('10');
+    expect(r.proc.trackers.traces.committable()).toBe('10');
     expect(r.proc.bufferedTraces).toBe(2);
 
     r.advance(1500);
@@ -121,9 +121,9 @@ describe('PartitionProcessor', () => {
     expect(r.delivered[0].items).toBe(2);
     expect(r.delivered[0].sink.name).toBe('zipkin');
     // Not durable yet: nothing past offset 10 may be committed.
-    expect(r.proc.tracker.committable()).toBe('10');
+    expect(r.proc.trackers.traces.committable()).toBe('10');
     r.delivered[0].onDone();
-    expect(r.proc.tracker.committable()).toBe('12');
+    expect(r.proc.trackers.traces.committable()).toBe('12');
   });
 
   it('sends late spans the way their trace was decided', async () => {
@@ -148,9 +148,9 @@ describe('PartitionProcessor', () => {
     await r.settle();
     expect(r.delivered).toHaveLength(2);
     expect(r.counts).toContain('decided:true:late_span');
-    expect(r.proc.tracker.committable()).toBe('2');
+    expect(r.proc.trackers.traces.committable()).toBe('2');
     r.delivered[1].onDone();
-    expect(r.proc.tracker.committable()).toBe('3');
+    expect(r.proc.trackers.traces.committable()).toBe('3');
   });
 
   it('without a tail stage routes at once; redaction has run before anything leaves', async () => {
@@ -171,9 +171,9 @@ describe('PartitionProcessor', () => {
     expect(note).not.toContain('jane@example.com');
     expect(note).toContain('[REDACTED:email]');
     expect(out.attributes.some((a) => a.key === 'custodian.policy.hash')).toBe(true);
-    expect(r.proc.tracker.committable()).toBe('5');
+    expect(r.proc.trackers.traces.committable()).toBe('5');
     r.delivered[0].onDone();
-    expect(r.proc.tracker.committable()).toBe('6');
+    expect(r.proc.trackers.traces.committable()).toBe('6');
   });
 
   it('counts and skips what cannot be delivered, without blocking the partition', async () => {
@@ -207,7 +207,7 @@ describe('PartitionProcessor', () => {
         'discarded:traces:no_such_sink:1',
       ]),
     );
-    expect(r.proc.tracker.committable()).toBe('4');
+    expect(r.proc.trackers.traces.committable()).toBe('4');
   });
 
   it('lets logs follow their trace’s decision and keeps logs of undecided traces', async () => {

@@ -73,8 +73,17 @@ function countPoints(d: MetricsData): number {
   return n;
 }
 
+/**
+ * One partition NUMBER across the three topics: the co-partitioning assignor gives a worker
+ * partition N of otlp.traces, otlp.logs and otlp.metrics together, so logs meet the tail
+ * sampler holding their trace. Each topic keeps its own offsets.
+ */
 export class PartitionProcessor {
-  readonly tracker = new OffsetTracker();
+  readonly trackers: Record<Signal, OffsetTracker> = {
+    traces: new OffsetTracker(),
+    logs: new OffsetTracker(),
+    metrics: new OffsetTracker(),
+  };
   private readonly samplers = new Map<string, { sampler: TailSampler; policy: CompiledPolicy }>();
   private readonly holds = new Map<string, Holds>();
 
@@ -102,7 +111,7 @@ export class PartitionProcessor {
         tenantId ? 'empty' : 'no_tenant',
         1,
       );
-      this.tracker.add(rec.offset, 0);
+      this.trackers[signal].add(rec.offset, 0);
       return;
     }
     let policy: CompiledPolicy;
@@ -124,7 +133,7 @@ export class PartitionProcessor {
         // The gateway validated it; a record we cannot decode is counted and skipped, never
         // allowed to block the partition.
         this.deps.counters.discarded(tenantId, signal, 'undecodable', 1);
-        this.tracker.add(rec.offset, 0);
+        this.trackers[signal].add(rec.offset, 0);
         return;
       }
       throw err;
@@ -172,7 +181,7 @@ export class PartitionProcessor {
         const traces = new Set<string>();
         for (const rs of data.resourceSpans)
           for (const ss of rs.scopeSpans) for (const s of ss.spans) traces.add(hex(s.traceId));
-        this.tracker.add(offset, traces.size > 0 ? 1 : 0);
+        this.trackers.traces.add(offset, traces.size > 0 ? 1 : 0);
         if (traces.size > 0)
           this.route(tenantId, policy, 'traces', policy.deliverTraces(data.resourceSpans), [
             offset,
@@ -196,7 +205,7 @@ export class PartitionProcessor {
       }
       h.offsets.set(offset, (h.offsets.get(offset) ?? 0) + 1);
     }
-    this.tracker.add(offset, traces.size);
+    this.trackers.traces.add(offset, traces.size);
     const decided = entry.sampler.add(data, this.deps.now());
     if (decided.length > 0) await this.onDecided(tenantId, policy, decided);
   }
@@ -214,7 +223,7 @@ export class PartitionProcessor {
       this.deps.counters.decided(tenantId, d.decision.sampled, d.cause);
       if (!d.decision.sampled) {
         this.deps.counters.discarded(tenantId, 'traces', 'tail_sampled', d.spanCount);
-        for (const o of release) this.tracker.release(o);
+        for (const o of release) this.trackers.traces.release(o);
         continue;
       }
       this.route(tenantId, policy, 'traces', policy.deliverTraces(d.spans), release);
@@ -249,7 +258,7 @@ export class PartitionProcessor {
     }
     if (dropped > 0) this.deps.counters.discarded(tenantId, 'logs', 'tail_sampled', dropped);
     const n = countLogs(data);
-    this.tracker.add(offset, n > 0 ? 1 : 0);
+    this.trackers.logs.add(offset, n > 0 ? 1 : 0);
     if (n > 0) this.route(tenantId, policy, 'logs', policy.deliverLogs(data), [offset]);
   }
 
@@ -261,7 +270,7 @@ export class PartitionProcessor {
   ): Promise<void> {
     policy.redaction.redactMetrics(data);
     const n = countPoints(data);
-    this.tracker.add(offset, n > 0 ? 1 : 0);
+    this.trackers.metrics.add(offset, n > 0 ? 1 : 0);
     if (n > 0) this.route(tenantId, policy, 'metrics', policy.deliverMetrics(data), [offset]);
   }
 
@@ -278,7 +287,7 @@ export class PartitionProcessor {
   ): void {
     let pending = 1; // held until every share is submitted
     const done = () => {
-      if (--pending === 0) for (const o of release) this.tracker.release(o);
+      if (--pending === 0) for (const o of release) this.trackers[signal].release(o);
     };
     void this.deps.sinks.forTenant(tenantId).then(
       (sinks) => {
