@@ -187,6 +187,7 @@ KAFKA_REPLICATION_FACTOR: {{ $k.replicationFactor | int | quote }}
 KAFKA_CREATE_TOPICS: {{ $k.createTopics | toString | quote }}
 KAFKA_MAX_MESSAGE_BYTES: {{ $k.maxMessageBytes | int64 | quote }}
 KAFKA_COMPRESSION: {{ $k.compression | quote }}
+KAFKA_WORKER_GROUP: {{ $k.workerGroup | quote }}
 CUSTODIAN_PRODUCE_TIMEOUT_MS: {{ $c.gateway.produceTimeoutMs | int64 | quote }}
 CUSTODIAN_MAX_INFLIGHT_BYTES: {{ $c.gateway.maxInflightBytes | int64 | quote }}
 CUSTODIAN_HTTP_MAX_BODY_BYTES: {{ $c.gateway.httpMaxBodyBytes | int64 | quote }}

@@ -236,6 +236,12 @@ export const SETTINGS = {
     default: 'true',
     parse: bool,
   },
+  kafkaWorkerGroup: {
+    env: 'KAFKA_WORKER_GROUP',
+    doc: 'Worker: Kafka consumer group shared by every worker of the platform.',
+    default: 'custodian-worker',
+    parse: text,
+  },
   kafkaMaxMessageBytes: {
     env: 'KAFKA_MAX_MESSAGE_BYTES',
     doc: "Largest Kafka record (one request's data for one partition); set as max.message.bytes on topics Custodian creates.",
