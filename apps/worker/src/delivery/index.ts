@@ -1,0 +1,38 @@
+/**
+ * Durable delivery to sinks: batching per sink, a first export attempt, then Redis-backed
+ * retry and dead-letter queues per sink (issue #5 item 5). Plain classes; the worker's Nest
+ * module wires them.
+ */
+export {
+  DEFAULT_DELIVERY_CONFIG,
+  resolveDeliveryConfig,
+  retryDelayMs,
+  validateDeliveryConfig,
+  type ConfigProblem,
+  type DeliveryConfig,
+} from './delivery-config';
+export {
+  DeadLetterStore,
+  type DeadLetter,
+  type DeadLetterInfo,
+  type DeadLetterPage,
+  type DeadLetterReason,
+} from './dead-letters';
+export { deliveryMetrics, type DeliveryMetrics } from './delivery-metrics';
+export { mergeLogs, mergeMetrics, mergeTraces, type SignalData } from './merge';
+export {
+  DEFAULT_BATCHER_OPTIONS,
+  SinkBatcher,
+  validateBatcherOptions,
+  type BatchDelivery,
+  type BatchItem,
+  type SinkBatcherOptions,
+} from './sink-batcher';
+export {
+  SinkDelivery,
+  type DeliveryOutcome,
+  type DeliveryResult,
+  type DeliverySink,
+  type ResolveSink,
+  type SinkDeliveryOptions,
+} from './sink-delivery';
