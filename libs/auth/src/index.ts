@@ -7,3 +7,13 @@ export {
   type MintedApiKey,
   type ParsedApiKey,
 } from './api-key';
+export {
+  SECRET_BLOB_VERSION,
+  SecretDecryptionError,
+  encryptSecret,
+  decryptSecret,
+  encryptSecretJson,
+  decryptSecretJson,
+  sinkSecretAad,
+  tenantHmacAad,
+} from './secrets';

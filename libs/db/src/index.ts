@@ -8,3 +8,19 @@ export {
   type Tenant,
   type Signal,
 } from './repositories';
+export {
+  TenantKeyRepository,
+  SinkRepository,
+  PolicyVersionRepository,
+  type ActivePolicy,
+  type JsonObject,
+  type NewPolicyVersion,
+  type NewSink,
+  type PolicyFormat,
+  type PolicyVersion,
+  type Sink,
+  type SinkKind,
+  type SinkPatch,
+  type TenantChange,
+  type TenantKey,
+} from './tenant-config.repositories';
