@@ -13,15 +13,19 @@ export interface GatewayPorts {
   ops: number;
 }
 
-/** A gateway-only custodian process on free ports, started and ready. */
-export async function startGateway(env: Record<string, string> = {}, waitReady = true) {
+/** A custodian process (gateway-only unless `target` says more) on free ports, started and ready. */
+export async function startGateway(
+  env: Record<string, string> = {},
+  waitReady = true,
+  target = 'gateway',
+) {
   const ports: GatewayPorts = {
     http: await freePort(),
     grpc: await freePort(),
     zipkin: await freePort(),
     ops: await freePort(),
   };
-  const proc = new CustodianProcess(['start', '--target=gateway'], {
+  const proc = new CustodianProcess(['start', `--target=${target}`], {
     CUSTODIAN_API_KEY_PEPPER: E2E_PEPPER,
     CUSTODIAN_OTLP_HTTP_PORT: String(ports.http),
     CUSTODIAN_OTLP_GRPC_PORT: String(ports.grpc),

@@ -3,15 +3,15 @@ import { BusModule, KafkaAdmin } from '@custodian/bus';
 import { DbModule, PrismaService } from '@custodian/db';
 import { READINESS, type Readiness } from '@custodian/ops';
 import { RedisConnection, RedisModule } from '@custodian/redis';
+import { WorkerRuntime } from './worker.runtime';
 
 export const WORKER_ROLE = 'worker';
 
 /**
  * The worker role: consumes otlp.* in one consumer group, runs each tenant's compiled policy
- * (from PostgreSQL) and delivers to its sinks through Redis-backed retry queues. The pipeline is
- * added by the worker issue; this module already owns the role's dependencies and readiness.
+ * (from PostgreSQL) and delivers to its sinks through Redis-backed retry queues.
  */
-@Module({ imports: [BusModule, DbModule, RedisModule] })
+@Module({ imports: [BusModule, DbModule, RedisModule], providers: [WorkerRuntime] })
 export class WorkerModule implements OnModuleInit {
   constructor(
     @Inject(READINESS) private readonly readiness: Readiness,

@@ -29,6 +29,8 @@ export class WorkerConsumer {
   private timer?: NodeJS.Timeout;
   private ticking = false;
   private running = false;
+  /** Offsets can be committed only once the consumer has joined its group. */
+  private joined = false;
 
   constructor(
     kafka: Kafka,
@@ -45,6 +47,7 @@ export class WorkerConsumer {
       allowAutoTopicCreation: false,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.joined = true;
       const assigned = new Set<number>();
       for (const parts of Object.values(e.payload.memberAssignment))
         for (const p of parts) assigned.add(p);
@@ -116,6 +119,7 @@ export class WorkerConsumer {
 
   /** Commits, per topic-partition, as far as its tracker allows. */
   private async commit(): Promise<void> {
+    if (!this.joined) return;
     const offsets: { topic: string; partition: number; offset: string }[] = [];
     const marks: (() => void)[] = [];
     for (const [partition, proc] of this.processors) {

@@ -259,3 +259,47 @@ describe('PartitionProcessor', () => {
     expect(sent[0].items).toBe(1);
   });
 });
+
+describe('PartitionProcessor and tenant policies', () => {
+  function withPolicies(get: (t: string) => Promise<CompiledPolicy>) {
+    const counts: string[] = [];
+    const proc = new PartitionProcessor({
+      policies: { get },
+      sinks: { forTenant: async () => [] },
+      delivery: { submit: () => undefined },
+      counters: {
+        discarded: (t, s, reason, n) => counts.push(`${reason}:${n}`),
+        routed: () => undefined,
+        decided: () => undefined,
+      },
+      now: () => 0,
+    });
+    return { proc, counts };
+  }
+
+  it('skips (and counts) records of a tenant that no longer exists', async () => {
+    const gone = Object.assign(new Error('unknown tenant t'), { name: 'UnknownTenantError' });
+    const { proc, counts } = withPolicies(() => Promise.reject(gone));
+    await proc.handle({
+      offset: '7',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(randomBytes(16), 'x')),
+    });
+    expect(counts).toEqual(['unknown_tenant:1']);
+    expect(proc.trackers.traces.committable()).toBe('8');
+  });
+
+  it('holds the record (throws, nothing committed) while the policy cannot be read', async () => {
+    const { proc } = withPolicies(() => Promise.reject(new Error('connection refused')));
+    await expect(
+      proc.handle({
+        offset: '7',
+        tenantId: 't',
+        signal: 'traces',
+        value: traces(span(randomBytes(16), 'x')),
+      }),
+    ).rejects.toThrow(/policy of tenant t unavailable/);
+    expect(proc.trackers.traces.committable()).toBeUndefined();
+  });
+});

@@ -117,10 +117,16 @@ export class PartitionProcessor {
     let policy: CompiledPolicy;
     try {
       policy = await this.deps.policies.get(tenantId);
-    } catch {
-      // Without the tenant's policy nothing may leave: hold the record (not committed), so it
-      // is processed again once the policy can be read.
-      throw new Error(`policy of tenant ${tenantId} unavailable`);
+    } catch (err) {
+      if (err instanceof Error && err.name === 'UnknownTenantError') {
+        // The tenant was deleted after the gateway accepted this: nothing may receive it.
+        this.deps.counters.discarded(tenantId, signal, 'unknown_tenant', 1);
+        this.trackers[signal].add(rec.offset, 0);
+        return;
+      }
+      // Without the tenant's policy nothing may leave: the record stays uncommitted and is
+      // processed again (kafkajs retries the batch) once the policy can be read.
+      throw new Error(`policy of tenant ${tenantId} unavailable`, { cause: err });
     }
     try {
       if (signal === 'traces')

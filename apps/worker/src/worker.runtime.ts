@@ -1,0 +1,147 @@
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { CustodianConfig } from '@custodian/config';
+import { KafkaAdmin, createKafka } from '@custodian/bus';
+import { PrismaService } from '@custodian/db';
+import { CONFIG, Counter, LOGGER, METRICS, type Logger, type Registry } from '@custodian/ops';
+import { WorkerConsumer } from './consume/worker-consumer';
+import { SinkBatcher, SinkDelivery } from './delivery';
+import { PartitionProcessor, type PipelineCounters } from './pipeline/partition-processor';
+import type { Delivery, DeliveryItem, PolicySource, SinkSource } from './pipeline/ports';
+import { TenantPolicies } from './tenants/tenant-policies';
+import { TenantSinks } from './tenants/tenant-sinks';
+
+/**
+ * The worker role, assembled: tenant policies and sinks from PostgreSQL (reloaded within 5 s),
+ * durable delivery through Redis, and the Kafka consumer whose commits follow the pipeline's
+ * offset trackers. Start order: configuration and delivery first (so retries queued before a
+ * restart resume), then consumption. Stop order: consumption (buffered traces decided and
+ * handed over, offsets committed), then batchers and delivery, then configuration.
+ */
+@Injectable()
+export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log: Logger;
+  private readonly policies: TenantPolicies;
+  private readonly sinks: TenantSinks;
+  private readonly delivery: SinkDelivery;
+  private readonly batchers = new Map<string, SinkBatcher>();
+  private readonly consumer: WorkerConsumer;
+  private starting?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    @Inject(CONFIG) config: CustodianConfig,
+    @Inject(LOGGER) logger: Logger,
+    @Inject(METRICS) registry: Registry,
+    kafkaAdmin: KafkaAdmin,
+    db: PrismaService,
+  ) {
+    this.log = logger.child({ component: 'worker' });
+    this.policies = new TenantPolicies(db.client, {
+      encryptionKey: config.encryptionKey,
+      logger: this.log,
+    });
+    this.sinks = new TenantSinks(db.client, {
+      encryptionKey: config.encryptionKey,
+      logger: this.log,
+    });
+    this.delivery = new SinkDelivery({
+      redisUrl: config.redisUrl,
+      registry,
+      resolveSink: (tenantId, sinkId) => this.sinks.resolve(tenantId, sinkId),
+      log: (level, msg, fields) => this.log[level](fields, msg),
+    });
+
+    const discarded = new Counter({
+      name: 'custodian_worker_discarded_items_total',
+      help: 'Items that reached no sink, by tenant, signal and reason (sampled out, no such sink, undecodable, ...).',
+      labelNames: ['tenant', 'signal', 'reason'],
+      registers: [registry],
+    });
+    const routed = new Counter({
+      name: 'custodian_worker_routed_items_total',
+      help: 'Items handed to delivery, by tenant, signal and sink.',
+      labelNames: ['tenant', 'signal', 'sink'],
+      registers: [registry],
+    });
+    const decided = new Counter({
+      name: 'custodian_worker_tail_decisions_total',
+      help: 'Traces decided by tail sampling, by tenant, outcome and cause (decision_wait, late_span, num_traces, budget, flush).',
+      labelNames: ['tenant', 'sampled', 'cause'],
+      registers: [registry],
+    });
+    const counters: PipelineCounters = {
+      discarded: (tenant, signal, reason, n) => discarded.inc({ tenant, signal, reason }, n),
+      routed: (tenant, signal, sink, n) => routed.inc({ tenant, signal, sink }, n),
+      decided: (tenant, sampled, cause) => decided.inc({ tenant, sampled: String(sampled), cause }),
+    };
+    const policies: PolicySource = { get: async (t) => (await this.policies.get(t)).compiled };
+    const sinks: SinkSource = {
+      forTenant: async (t) => (await this.sinks.forTenant(t)).filter((s) => s.enabled),
+    };
+    const delivery: Delivery = { submit: (item) => this.submit(item) };
+    this.consumer = new WorkerConsumer(
+      createKafka(kafkaAdmin.settings, logger, 'worker'),
+      { groupId: config.kafkaWorkerGroup, tickMs: 200, drainTimeoutMs: 10_000 },
+      () => new PartitionProcessor({ policies, sinks, delivery, counters, now: Date.now }),
+      this.log,
+    );
+  }
+
+  private submit(item: DeliveryItem): void {
+    const key = `${item.tenantId}/${item.sink.id}/${item.signal}`;
+    let b = this.batchers.get(key);
+    if (!b) {
+      b = new SinkBatcher(
+        { tenantId: item.tenantId, sinkId: item.sink.id, exporter: item.sink.exporter },
+        item.signal,
+        this.delivery,
+        {},
+        (err) =>
+          this.log.warn(
+            { err, tenantId: item.tenantId, sinkId: item.sink.id },
+            'delivery hand-off failed; retrying',
+          ),
+      );
+      this.batchers.set(key, b);
+    }
+    b.add({ data: item.data, items: item.items, onDone: item.onDone });
+  }
+
+  onApplicationBootstrap(): void {
+    this.starting = this.start();
+  }
+
+  private async start(): Promise<void> {
+    this.policies.start();
+    this.sinks.start();
+    await this.delivery.start();
+    // Kafka may not be up yet: keep trying; readiness reports it meanwhile.
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        await this.consumer.start();
+        this.log.info('worker consuming');
+        return;
+      } catch (err) {
+        this.log.warn({ err, attempt }, 'worker consumer could not start; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(attempt * 1000, 5000)));
+      }
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    await this.starting?.catch(() => undefined);
+    await this.consumer
+      .stop()
+      .catch((err: unknown) => this.log.warn({ err }, 'consumer stop failed'));
+    await Promise.all([...this.batchers.values()].map((b) => b.close(10_000)));
+    await this.delivery.close();
+    await Promise.all([this.policies.stop(), this.sinks.stop()]);
+    this.log.info('worker stopped');
+  }
+}
