@@ -3,7 +3,9 @@
  * LLM-call span: 20 attributes, ~3 KB of GenAI message JSON (input and output), a few secrets
  * (email, card, phone, OpenAI key, an IP, an Authorization header).
  *
- * Compared, in the same run, with a naive baseline written the obvious way: every string
+ * Compared, in the same run, with the engine in reference mode (`referenceScan`: the full
+ * global scan of the combined pattern per string, the path before issue #4's prefilter), and
+ * with a naive baseline written the obvious way: every string
  * attribute run through each built-in detector as its own regex pass (`String.replace` per
  * detector, no validators), and GenAI content always JSON-parsed and re-serialized. Also a
  * "clean" case (the same span without secrets: what most spans look like) and the cost of
@@ -125,6 +127,16 @@ measure('redaction: default policy, agent span with secrets', agentSpan, (d) =>
 );
 measure('redaction: default policy, agent span without secrets', cleanSpan, (d) =>
   compiled.redactTraces(d),
+);
+const reference = compileRedaction(DEFAULT_REDACTION_CONFIG, {
+  hmacKey: new Uint8Array(32).fill(9),
+  referenceScan: true,
+});
+measure('baseline: full scan (reference mode), agent span with secrets', agentSpan, (d) =>
+  reference.redactTraces(d),
+);
+measure('baseline: full scan (reference mode), agent span without secrets', cleanSpan, (d) =>
+  reference.redactTraces(d),
 );
 measure(
   'baseline: naive (one regex pass per detector), agent span with secrets',

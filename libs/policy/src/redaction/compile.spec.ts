@@ -16,6 +16,7 @@ import {
   str,
   traces,
 } from '../../testdata/redaction/testkit';
+import { agentRuns } from '../../testdata/redaction/agent-runs';
 
 const KEY = new Uint8Array(32).fill(7);
 
@@ -594,6 +595,66 @@ describe('properties', () => {
         expect(second.total).toBe(0);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('prefilter engine equals the reference (full-scan) engine (issue #4)', () => {
+  const show = (d: unknown) =>
+    JSON.stringify(d, (_k, x) =>
+      typeof x === 'bigint' ? String(x) : x instanceof Uint8Array ? [...x] : x,
+    );
+
+  it('on agent runs with secrets in every prompt: same output, same result', () => {
+    const fast = compileRedaction(DEFAULT_REDACTION_CONFIG, { hmacKey: KEY });
+    const ref = compileRedaction(DEFAULT_REDACTION_CONFIG, { hmacKey: KEY, referenceScan: true });
+    for (const seed of [1, 2, 3]) {
+      const a = agentRuns({ runs: 12, secretRate: 1, seed });
+      const b = agentRuns({ runs: 12, secretRate: 1, seed });
+      const ra = fast.redactTraces(a);
+      const rb = ref.redactTraces(b);
+      expect(ra).toEqual(rb);
+      expect(ra.total).toBeGreaterThan(0);
+      expect(show(a)).toBe(show(b));
+    }
+  });
+
+  it('on random text with embedded secrets, as free text and as GenAI JSON', () => {
+    const c = cfg({
+      summary: 'debug',
+      detectors: { overrides: { email: 'hash', phone: 'partial' } },
+    });
+    const fast = compileRedaction(c, { hmacKey: KEY });
+    const ref = compileRedaction(c, { hmacKey: KEY, referenceScan: true });
+    const noise = fc.string({ unit: fc.constantFrom(...'ab1 :=@.-_"\'\n+(~'), maxLength: 12 });
+    const secret = fc.constantFrom(
+      'bob@example.com',
+      '4111 1111 1111 1111',
+      '+1 415 555 2671',
+      'sk-proj-AbCdEfGhIjKlMnOpQrStUvWx1234',
+      'password=hunter22!',
+      'Bearer abcdef1234567890xyz',
+      '10.0.0.1',
+      'fe80::1',
+      'postgres://u:pw@db',
+    );
+    fc.assert(
+      fc.property(noise, secret, noise, secret, noise, (p, s1, m, s2, q) => {
+        const text = `${p}${s1}${m}${s2}${q}`;
+        expect(fast.redactText(text)).toBe(ref.redactText(text));
+        const mk = () =>
+          traces([
+            makeSpan([
+              str('note', text),
+              str('gen_ai.input.messages', JSON.stringify([{ content: text }])),
+            ]),
+          ]);
+        const a = mk();
+        const b = mk();
+        expect(fast.redactTraces(a)).toEqual(ref.redactTraces(b));
+        expect(show(a)).toBe(show(b));
+      }),
+      { numRuns: 400 },
     );
   });
 });

@@ -12,9 +12,11 @@
  * content deeper than `scan.maxDepth` is masked whole; a key that names a credential
  * (`password`, `clientSecret`, …) has its whole value redacted by the secret_assignment rule.
  *
- * Hot path: the built-in detectors are one RegExp pass per string; key decisions are cached per
- * key; counting uses flat typed arrays; JSON is parsed only when the raw text has a candidate
- * (or escapes that could hide one), so clean prompts cost one regex pass.
+ * Hot path (issue #4): a charCodeAt prefilter lists where a built-in detector could start and the
+ * combined pattern runs only there (detectors.ts, prefilter.ts), so a clean string costs one
+ * tight loop and no allocation; key decisions are cached per key; counting uses flat typed
+ * arrays; JSON is parsed only when the raw text has a detection (or escapes that could hide
+ * one), so clean prompts cost one prefilter pass.
  *
  * Restricted values: the value stays, and its top-level key is listed in the item's own
  * `custodian.restricted_keys` attribute (see restricted.ts for why it travels with the item).
@@ -45,6 +47,12 @@ import { RESTRICTED_BODY, RESTRICTED_KEYS_ATTRIBUTE, restrictedKeysOf } from './
 export interface CompileRedactionOptions {
   /** The tenant's HMAC key for the hash action (≥ 16 bytes). Deleting it makes hashes unlinkable. */
   hmacKey: Uint8Array;
+  /**
+   * Reference mode: every string goes through the full global scan of the combined pattern
+   * instead of the prefilter (issue #4). Same results, far slower; for differential tests and
+   * benchmark baselines only.
+   */
+  referenceScan?: boolean;
 }
 
 /** Counts per rule (detector, custom pattern, key rule) and action. Never values. */
@@ -179,6 +187,7 @@ class Engine implements CompiledRedaction {
   private readonly keyCacheTop = new Map<string, number>();
   private readonly keyCacheNested = new Map<string, number>();
   private readonly hmacKey: Uint8Array;
+  private readonly referenceScan: boolean;
 
   // per-call state (the engine is not re-entrant; one per worker thread)
   private readonly matches = new Matches();
@@ -196,6 +205,7 @@ class Engine implements CompiledRedaction {
     if (!(opts.hmacKey instanceof Uint8Array) || opts.hmacKey.length < 16)
       throw new Error('compileRedaction: hmacKey must be at least 16 bytes');
     this.hmacKey = opts.hmacKey;
+    this.referenceScan = opts.referenceScan === true;
     const enabled = new Set<BuiltinDetectorId>(
       config.detectors.enabled === 'all' ? BUILTIN_DETECTORS : config.detectors.enabled,
     );
@@ -605,7 +615,8 @@ class Engine implements CompiledRedaction {
     if (s.length < 3) return s;
     const m = this.matches;
     m.reset();
-    this.builtin.scan(s, m);
+    if (this.referenceScan) this.builtin.scanFull(s, m);
+    else this.builtin.scan(s, m);
     for (let c = 0; c < this.custom.length; c++) {
       const re = this.custom[c];
       if (!re.test(s)) continue;
@@ -622,7 +633,8 @@ class Engine implements CompiledRedaction {
       if (parsed !== undefined) return parsed;
       // not JSON after all: plain text below
       m.reset();
-      this.builtin.scan(s, m);
+      if (this.referenceScan) this.builtin.scanFull(s, m);
+      else this.builtin.scan(s, m);
       for (let c = 0; c < this.custom.length; c++) {
         const mt = this.custom[c].matcher(s);
         while (mt.find())

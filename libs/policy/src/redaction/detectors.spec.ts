@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import {
   BUILTIN_DETECTORS,
   BuiltinDetectorId,
@@ -270,5 +271,73 @@ describe('validators', () => {
     expect(ipv6Valid('1::2::3')).toBe(false);
     expect(ipv6Valid('::')).toBe(false);
     expect(ipv6Valid('::ffff:1.2.3.999')).toBe(false);
+  });
+});
+
+/**
+ * The prefilter (prefilter.ts) must never miss what the full scan finds (issue #4): `scan`
+ * (prefilter + sticky pattern at candidates) and `scanFull` (the plain global scan it replaces)
+ * must agree exactly — same detections, same bounds, same detectors — on any text.
+ */
+describe('prefilter + sticky scan equals the full scan', () => {
+  const both = (sc: BuiltinScanner, s: string): [string, string] => {
+    const dump = (full: boolean): string => {
+      const m = new Matches();
+      if (full) sc.scanFull(s, m);
+      else sc.scan(s, m);
+      const out: string[] = [];
+      for (let i = 0; i < m.count; i++)
+        out.push(`${sc.ids[m.kinds[i]]}@${m.starts[i]}-${m.ends[i]}`);
+      return out.join(' ');
+    };
+    return [dump(false), dump(true)];
+  };
+
+  // every positive example, its redacted part, and near misses: cut, or one character changed
+  const examples = POSITIVE.flatMap(([text, , part]) => [text, part]);
+  const TRICKY = 'aAbBcCeEgGkKpPrRsSxXyYQq0123456789 \t\n._-+/=@:~()"\'\\,;&<>[]{}#?%!é中\u00a0';
+  const noise = fc.array(fc.constantFrom(...TRICKY), { maxLength: 8 }).map((cs) => cs.join(''));
+  const digits = fc
+    .array(fc.constantFrom(...'0123456789 -.'), { minLength: 1, maxLength: 24 })
+    .map((cs) => cs.join(''));
+  const example = fc.constantFrom(...examples);
+  const cut = fc
+    .tuple(example, fc.nat(), fc.nat())
+    .map(([e, a, b]) => e.slice(Math.min(a, b) % (e.length + 1), Math.max(a, b) % (e.length + 1)));
+  const mutated = fc
+    .tuple(example, fc.nat(), fc.constantFrom(...TRICKY))
+    .map(([e, i, c]) => e.slice(0, i % e.length) + c + e.slice((i % e.length) + 1));
+  const text = fc
+    .array(fc.oneof(noise, example, cut, mutated, digits), { minLength: 1, maxLength: 6 })
+    .map((parts) => parts.join(''));
+
+  it('on random text with embedded secrets of every detector (all detectors on)', () => {
+    fc.assert(
+      fc.property(text, (s) => {
+        const [fast, full] = both(scanner, s);
+        expect(fast).toBe(full);
+      }),
+      { numRuns: 4000 },
+    );
+  });
+
+  it('with any subset of detectors on', () => {
+    fc.assert(
+      fc.property(fc.subarray([...BUILTIN_DETECTORS]), text, (ids, s) => {
+        const [fast, full] = both(new BuiltinScanner(new Set(ids)), s);
+        expect(fast).toBe(full);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it.each(POSITIVE)('finds %j at the same place as the full scan, in any context', (t) => {
+    fc.assert(
+      fc.property(noise, noise, (pre, post) => {
+        const [fast, full] = both(scanner, pre + t + post);
+        expect(fast).toBe(full);
+      }),
+      { numRuns: 60 },
+    );
   });
 });

@@ -25,6 +25,7 @@ import {
   validateJwt,
   validateNationalPhone,
 } from './validators';
+import { CandidateFinder } from './prefilter';
 
 /** Every built-in detector, by id. The id names the detector in tokens and summaries. */
 export const BUILTIN_DETECTORS = [
@@ -355,20 +356,28 @@ export class Matches {
   }
 }
 
-/** The compiled built-in detectors of one policy: one RegExp, one capture group each. */
+/**
+ * The compiled built-in detectors of one policy: one RegExp, one capture group each.
+ *
+ * `scan` runs the combined pattern sticky at the prefilter's candidates only (prefilter.ts);
+ * `scanFull` is the plain global scan it replaces — same results, kept as the reference the
+ * prefilter is proven against (detectors.spec.ts) and as the benchmarks' baseline.
+ */
 export class BuiltinScanner {
   /** detector ids in group order (group k+1 ↔ ids[k]). */
   readonly ids: BuiltinDetectorId[];
   private readonly combined: RegExp;
+  private readonly combinedSticky: RegExp;
   private readonly alts: Alternative[];
   private readonly sticky: RegExp[];
+  private readonly finder = new CandidateFinder();
 
   constructor(enabled: ReadonlySet<BuiltinDetectorId>) {
     this.alts = ALTERNATIVES.filter((a) => enabled.has(a.id));
     this.ids = this.alts.map((a) => a.id);
-    this.combined = this.alts.length
-      ? new RegExp(this.alts.map((a) => `(${a.source})`).join('|'), 'g')
-      : /(?!)/g;
+    const source = this.alts.map((a) => `(${a.source})`).join('|');
+    this.combined = this.alts.length ? new RegExp(source, 'g') : /(?!)/g;
+    this.combinedSticky = this.alts.length ? new RegExp(source, 'y') : /(?!)/y;
     this.sticky = this.alts.map((a) => new RegExp(a.source, 'y'));
   }
 
@@ -378,9 +387,32 @@ export class BuiltinScanner {
 
   /**
    * Appends validated, non-overlapping detections in `s` to `out` (kind = index in `ids`).
-   * Answers the number appended.
+   * Answers the number appended. Allocates nothing when `s` has no candidate (most strings).
    */
   scan(s: string, out: Matches): number {
+    if (this.alts.length === 0) return 0;
+    const n = this.finder.find(s);
+    if (n === 0) return 0;
+    const positions = this.finder.positions;
+    const re = this.combinedSticky;
+    const before = out.count;
+    let from = 0; // the global scan's lastIndex
+    let tried = -1;
+    for (let k = 0; k < n; k++) {
+      const start = positions[k];
+      if (start < from || start === tried) continue;
+      tried = start;
+      re.lastIndex = start;
+      const m = re.exec(s);
+      if (m === null) continue;
+      const next = this.accept(s, m, start, out);
+      if (next >= 0) from = next;
+    }
+    return out.count - before;
+  }
+
+  /** The full global scan (the reference for `scan`): same contract. */
+  scanFull(s: string, out: Matches): number {
     if (this.alts.length === 0) return 0;
     const re = this.combined;
     const before = out.count;
@@ -388,28 +420,34 @@ export class BuiltinScanner {
     let m: RegExpExecArray | null;
     while ((m = re.exec(s)) !== null) {
       const start = m.index;
-      let k = 1;
-      while (m[k] === undefined) k++;
-      const alt = k - 1;
-      let end = start + m[0].length;
-      if (this.alts[alt].validate) {
-        end = this.alts[alt].validate!(s, start, end);
-        if (end < 0) {
-          // the first alternative at this position failed its check: try the later ones here
-          const found = this.retryAt(s, start, alt + 1);
-          if (found === null) {
-            re.lastIndex = start + 1;
-            continue;
-          }
-          this.emit(s, found[0], start, found[1], out);
-          re.lastIndex = found[1] > start ? found[1] : start + 1;
-          continue;
-        }
-      }
-      this.emit(s, alt, start, end, out);
-      re.lastIndex = end > start ? end : start + 1;
+      const next = this.accept(s, m, start, out);
+      re.lastIndex = next >= 0 ? next : start + 1;
     }
     return out.count - before;
+  }
+
+  /**
+   * A match of the combined pattern at `start`: validates it (or, when the first alternative
+   * fails its check, tries the later ones at the same position) and emits the detection.
+   * Answers where the scan resumes, or -1 when nothing at `start` was accepted.
+   */
+  private accept(s: string, m: RegExpExecArray, start: number, out: Matches): number {
+    let k = 1;
+    while (m[k] === undefined) k++;
+    const alt = k - 1;
+    let end = start + m[0].length;
+    const validate = this.alts[alt].validate;
+    if (validate) {
+      end = validate(s, start, end);
+      if (end < 0) {
+        const found = this.retryAt(s, start, alt + 1);
+        if (found === null) return -1;
+        this.emit(s, found[0], start, found[1], out);
+        return found[1] > start ? found[1] : start + 1;
+      }
+    }
+    this.emit(s, alt, start, end, out);
+    return end > start ? end : start + 1;
   }
 
   private retryAt(s: string, pos: number, from: number): [number, number] | null {

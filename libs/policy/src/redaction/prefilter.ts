@@ -1,0 +1,442 @@
+/**
+ * The prefilter in front of the built-in detectors (issue #4): one charCodeAt pass over a string
+ * that lists the positions where a detector's match could START. The combined pattern then runs
+ * sticky (`y`) at those positions only, instead of being tried at every position (V8 spends
+ * ~17 ns per character on the 28-way alternation; this loop ~1–2 ns).
+ *
+ * Contract — conservative by construction: every position where ANY enabled alternative of the
+ * combined pattern could match is listed (false candidates are fine, they cost one sticky
+ * attempt). Then "sticky at each candidate, in order" visits the same matches as the full
+ * global scan, because the global scan's next match is the leftmost position where the
+ * alternation matches, and that position is a candidate. detectors.spec.ts proves it with
+ * fast-check against the full scan (`BuiltinScanner.scanFull`), detector by detector.
+ *
+ * How each detector's start is found (see ALTERNATIVES in detectors.ts):
+ * - provider tokens, JWT, AWS key ids, …: every one begins with a letter after a
+ *   non-alphanumeric character, with one of the providers' prefixes (TOKEN_PREFIXES), and has
+ *   ≥ 15 characters of [A-Za-z0-9_.+/=-] from its start (the shortest, Slack's `xoxb-` + 10).
+ *   Candidates: such word starts inside a run of those characters that is ≥ 15 long — prose
+ *   words rarely are.
+ * - email: the start of the local-part run before each '@'.
+ * - url_credentials: '://' followed by `user:password@` characters up to an '@'; Slack
+ *   webhooks: `https://hooks.slack.com/`.
+ * - private_key: '-----BEGIN'.
+ * - bearer / basic: the whitespace after the word `bearer` (any case) / `[Bb]asic`.
+ * - secret_assignment, aws_secret_access_key: the ':' or '=' of `key = value`; the key before
+ *   it must contain pass|pwd|secret|key|credential|authorization|token|cookie (every keyword
+ *   form does, case-insensitively); candidates: the 8 positions before each such core.
+ * - azure_key: `AccountKey=`, `SharedAccessKey=`, `SharedAccessSignature=`, `sig=`, and `\dQ~`.
+ * - payment_card, us_ssn, national phones, IPv4: the start of each digit run in a "digit
+ *   cluster" (digits joined by single ' ', '-' or '.') holding ≥ 9 digits (the fewest any of
+ *   them accepts) or ≥ 3 dots (a dotted quad); IBAN: two capitals before such a run.
+ * - international phones: '+' before [1-9]; bracketed area codes: '(' before a digit.
+ * - IPv6: at each ':' followed by a hex digit or ':', the 1–4 hex digits before it, or '::'.
+ * Non-ASCII characters start nothing: every detector begins with an ASCII character.
+ */
+
+// character classes, bit flags per ASCII code
+const ALNUM = 1;
+const DIGIT = 2;
+const UPPER = 4;
+const HEX = 8;
+/** \w = [A-Za-z0-9_] */
+const WORD = 16;
+/** key-name characters of secret assignments: [A-Za-z0-9_.-] */
+const KEYCH = 32;
+/** email local part: [A-Za-z0-9._%+'-] (with the underscore) */
+const LOCAL = 64;
+/** token characters: [A-Za-z0-9_.+/=-] */
+const TOKEN = 128;
+/** ends URL userinfo: ASCII whitespace and /?#"'<>[] */
+const URL_STOP = 256;
+
+const CHARS = new Uint16Array(128);
+{
+  const set = (chars: string, bit: number): void => {
+    for (let k = 0; k < chars.length; k++) CHARS[chars.charCodeAt(k)] |= bit;
+  };
+  const range = (from: string, to: string, bit: number): void => {
+    for (let c = from.charCodeAt(0); c <= to.charCodeAt(0); c++) CHARS[c] |= bit;
+  };
+  for (const [a, b] of [
+    ['a', 'z'],
+    ['A', 'Z'],
+    ['0', '9'],
+  ])
+    range(a, b, ALNUM | WORD | KEYCH | LOCAL | TOKEN);
+  range('0', '9', DIGIT | HEX);
+  range('A', 'Z', UPPER);
+  range('a', 'f', HEX);
+  range('A', 'F', HEX);
+  set('_', WORD | KEYCH | LOCAL | TOKEN);
+  set('.', KEYCH | LOCAL | TOKEN);
+  set('-', KEYCH | LOCAL | TOKEN);
+  set("%'", LOCAL);
+  set('+', LOCAL | TOKEN);
+  set('/=', TOKEN);
+  set(' \t\n\r\v\f/?#"\'<>[]', URL_STOP);
+}
+
+/*
+ * The main loop's tables, indexed by character code (index 128 stands for every non-ASCII
+ * character). Bookkeeping is branch-free (table lookups and masks): a branch per space or
+ * letter would mispredict on prose and cost more than the rest of the loop.
+ */
+const NA = 128;
+/** -1 for token characters (the run of them continues), 0 otherwise (it breaks). */
+const KEEP = new Int32Array(NA + 1);
+/** Events a character may raise, masked by AFTER[previous character]. */
+const EVENT = new Uint8Array(NA + 1);
+/** E_DIGIT only at the start of a digit run; E_DASH only for a dash after a dash. */
+const AFTER = new Uint8Array(NA + 1);
+/** E_SPACE for ' ' and '\t', raised only after the letters `rer` or `sic` (TRIGRAM). */
+const SPACE = new Uint8Array(NA + 1);
+/** Letters as 1–26, case-folded, for the rolling trigram of the last three characters. */
+const LETTER = new Int32Array(NA + 1);
+const TRIGRAM = new Uint8Array(1 << 15);
+const E_DIGIT = 1;
+const E_SPACE = 2;
+const E_PUNCT = 4;
+const E_DASH = 8;
+{
+  for (let c = 0; c < NA; c++) {
+    KEEP[c] = CHARS[c] & TOKEN ? -1 : 0;
+    AFTER[c] = 255 & ~E_DASH & ~(CHARS[c] & DIGIT ? E_DIGIT : 0);
+    if (CHARS[c] & DIGIT) EVENT[c] = E_DIGIT;
+    if (CHARS[c] & ALNUM && !(CHARS[c] & DIGIT)) LETTER[c] = (c | 32) - 96;
+  }
+  AFTER[NA] = 255 & ~E_DASH;
+  AFTER[45] |= E_DASH;
+  EVENT[45] = E_DASH;
+  for (const ch of '@:=~+(') EVENT[ch.charCodeAt(0)] = E_PUNCT;
+  SPACE[32] = E_SPACE;
+  SPACE[9] = E_SPACE;
+  // `bearer ` (any case), `[Bb]asic `: the word before the space ends in rer / sic
+  for (const w of ['rer', 'sic'])
+    TRIGRAM[
+      (LETTER[w.charCodeAt(0)] << 10) | (LETTER[w.charCodeAt(1)] << 5) | LETTER[w.charCodeAt(2)]
+    ] = E_SPACE;
+}
+
+/**
+ * The first two characters of every token detector's match (ALTERNATIVES in detectors.ts).
+ * A new token detector must add its prefix here: detectors.spec.ts finds each positive example
+ * through the prefilter, so a missing prefix fails there.
+ */
+const TOKEN_PREFIXES = [
+  // JWT, GCP OAuth, OpenAI / Anthropic / Stripe / OpenRouter, GitHub, GitLab, Slack, xAI,
+  // Stripe restricted and webhook, Hugging Face, Groq, Replicate, Perplexity, Custodian
+  ...['ey', 'ya', 'sk', 'gh', 'gi', 'gl', 'xo', 'xa', 'rk', 'wh', 'hf', 'gs', 'r8', 'pp', 'cu'],
+  // npm, PyPI, SendGrid, Twilio, Mailgun, Shopify, DigitalOcean, Linear, Notion, Atlassian,
+  // New Relic, Doppler, Postman, Databricks, Pulumi
+  ...['np', 'py', 'SG', 'SK', 'ke', 'sh', 'do', 'li', 'nt', 'se', 'AT', 'NR', 'dp', 'PM', 'da'],
+  'pu',
+];
+const TOKEN_START = new Uint8Array(NA * NA);
+{
+  for (const p of TOKEN_PREFIXES) TOKEN_START[p.charCodeAt(0) * NA + p.charCodeAt(1)] = 1;
+  // AWS key ids (AKIA, ASIA, A3T…) and Google API keys (AIza): any 'A'
+  for (let c = 0; c < NA; c++) TOKEN_START[65 * NA + c] = 1;
+}
+
+/** Shortest token detector match, in token characters (Slack `xoxb-` + 10). */
+const MIN_TOKEN = 15;
+/** Longest secret key: keyword (≤ 13) + suffix (≤ 41). */
+const MAX_KEY = 54;
+/** Farthest a keyword's core (e.g. `token` in `session_token`) sits from the keyword start. */
+const MAX_CORE_OFFSET = 8;
+
+/**
+ * The character code at i, or -1 outside the string. Reading past either end with charCodeAt
+ * answers NaN but deoptimizes V8's optimized code ("out of bounds") into a much slower path.
+ */
+function at(s: string, i: number): number {
+  return i >= 0 && i < s.length ? s.charCodeAt(i) : -1;
+}
+
+function cls(s: string, i: number): number {
+  const c = at(s, i);
+  return c >= 0 && c < 128 ? CHARS[c] : 0;
+}
+
+/** Lower-cased letter at i (other characters map to values no letter compares equal to). */
+function lower(s: string, i: number): number {
+  return at(s, i) | 32;
+}
+
+/** Does the lower-case `word` start at p (case-insensitive) and end by `end`? */
+function wordAt(s: string, p: number, end: number, word: string): boolean {
+  if (p + word.length > end) return false;
+  for (let k = 1; k < word.length; k++) if (lower(s, p + k) !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+/** Does a secret keyword core (case-insensitive) start at p and end by `end`? */
+function coreAt(s: string, p: number, end: number): boolean {
+  switch (lower(s, p)) {
+    case 112: // p
+      return wordAt(s, p, end, 'pass') || wordAt(s, p, end, 'pwd');
+    case 115: // s
+      return wordAt(s, p, end, 'secret');
+    case 107: // k
+      return wordAt(s, p, end, 'key');
+    case 99: // c
+      return wordAt(s, p, end, 'credential') || wordAt(s, p, end, 'cookie');
+    case 97: // a
+      return wordAt(s, p, end, 'authorization');
+    case 116: // t
+      return wordAt(s, p, end, 'token');
+    default:
+      return false;
+  }
+}
+
+/**
+ * Digits from `p` joined by single separators (`seps`: bit 1 ' ', 2 '-', 4 '.'), counting at
+ * most `cap` digits.
+ */
+function digitsFrom(s: string, p: number, seps: number, cap: number): number {
+  let digits = 0;
+  let j = p;
+  while (digits < cap) {
+    const c = at(s, j);
+    if (c >= 48 && c <= 57) {
+      digits++;
+      j++;
+      continue;
+    }
+    const sep = c === 32 ? 1 : c === 45 ? 2 : c === 46 ? 4 : 0;
+    if (sep & seps && cls(s, j + 1) & DIGIT) {
+      j++;
+      continue;
+    }
+    break;
+  }
+  return digits;
+}
+
+/**
+ * A digit run starting at p (`c` its first digit): can a card, SSN, national phone or IPv4
+ * start here? Each needs a shape the run's first group and the digits after it must allow:
+ * - payment_card: first digit 2–6, ≥ 13 digits joined by single ' ' or '-';
+ * - us_ssn and phones `ddd[.- ]ddd…`: a first group of 3 digits and ≥ 9 digits in all;
+ * - phones `0d{2,4} …`, `0[1-9] dd dd dd dd`: a first group of 2–5 digits starting with 0;
+ * - ipv4: a first group of ≤ 3 digits and three dots.
+ * The counts are capped, so the work per run is bounded (no quadratic walks on long clusters).
+ */
+function digitRunMayMatch(s: string, p: number, c: number): boolean {
+  let g = 1;
+  while (g < 6 && cls(s, p + g) & DIGIT) g++;
+  if (c >= 50 && c <= 54 && digitsFrom(s, p, 3, 13) >= 13) return true;
+  if ((g === 3 || (c === 48 && g >= 2 && g <= 5)) && digitsFrom(s, p, 7, 9) >= 9) return true;
+  if (g <= 3 && at(s, p + g) === 46) {
+    // d{1,3}(.d{1,3}){3}
+    let j = p + g;
+    for (let dot = 0; dot < 3; dot++) {
+      if (at(s, j) !== 46) return false;
+      let k = 0;
+      while (k < 4 && cls(s, j + 1 + k) & DIGIT) k++;
+      if (k === 0 || k > 3) return false;
+      j += 1 + k;
+    }
+    return true;
+  }
+  return false;
+}
+
+/**
+ * url_credentials after '://' at `from`: `user:password@` — characters other than
+ * [\s/?#@"'<>[\]] (at most 256 + 1 + 256 of them) up to an '@'.
+ */
+function userinfoAt(s: string, from: number): boolean {
+  const end = Math.min(s.length, from + 514);
+  for (let j = from; j < end; j++) {
+    const c = at(s, j);
+    if (c === 64) return j > from;
+    if (c < NA && CHARS[c] & URL_STOP) return false;
+    if (c > 127 && /\s/.test(s[j])) return false;
+  }
+  return false;
+}
+
+/** The IPv6 lookbehind class [\w:.]. */
+function ipv6Before(s: string, i: number): boolean {
+  const c = at(s, i);
+  return c === 58 || c === 46 || (c < 128 && (CHARS[c] & WORD) !== 0);
+}
+
+/**
+ * Finds candidate start positions; reused across calls (not re-entrant). After `find`,
+ * `positions[0, count)` holds them in ascending order, possibly with duplicates.
+ */
+export class CandidateFinder {
+  positions = new Int32Array(64);
+  count = 0;
+
+  /** Lists the candidates in `s`; answers their number (0: no detector can match). */
+  find(s: string): number {
+    this.count = 0;
+    const len = s.length;
+    let run = 0; // token characters so far in the current run
+    let pk = NA; // previous character's table index
+    let tri = 0; // the last three letters (5 bits each; 0 for a non-letter)
+    for (let i = 0; i < len; i++) {
+      const c = s.charCodeAt(i); // in range: no bounds check needed
+      const k = c < NA ? c : NA;
+      const ev = (EVENT[k] & AFTER[pk]) | (SPACE[k] & TRIGRAM[tri]);
+      run = (run + 1) & KEEP[k];
+      tri = ((tri << 5) | LETTER[k]) & 0x7fff;
+      pk = k;
+      if (run === MIN_TOKEN) this.longRun(s, i + 1 - MIN_TOKEN);
+      if (ev !== 0) this.event(s, i, c, ev);
+    }
+    if (this.count > 1) this.sort();
+    return this.count;
+  }
+
+  /** A character that may start (or end the key of) a detection, at i. */
+  private event(s: string, i: number, c: number, ev: number): void {
+    if (ev === E_DIGIT) {
+      // the first digit of a run
+      // IBAN: two capitals starting a word, then this digit run
+      if (
+        i >= 2 &&
+        cls(s, i - 1) & UPPER &&
+        cls(s, i - 2) & UPPER &&
+        (i === 2 || !(cls(s, i - 3) & ALNUM))
+      )
+        this.push(i - 2);
+      if (digitRunMayMatch(s, i, c)) this.push(i);
+    } else if (ev === E_SPACE) {
+      // after "…rer" or "…sic": `bearer ` (any case), `[Bb]asic `
+      if ((at(s, i - 1) | 32) === 114) {
+        if (
+          i >= 6 &&
+          lower(s, i - 6) === 98 &&
+          lower(s, i - 5) === 101 &&
+          lower(s, i - 4) === 97 &&
+          lower(s, i - 3) === 114 &&
+          lower(s, i - 2) === 101
+        )
+          this.push(i - 6);
+      } else if (i >= 5 && lower(s, i - 5) === 98 && s.startsWith('asic', i - 4)) {
+        this.push(i - 5);
+      }
+    } else if (ev === E_DASH) {
+      // the last dash of `-----BEGIN`
+      if (i >= 4 && at(s, i + 1) === 66 && s.startsWith('-----BEGIN', i - 4)) this.push(i - 4);
+    } else if (c === 58 /* : */) {
+      if (at(s, i + 1) === 47 && at(s, i + 2) === 47) {
+        if (userinfoAt(s, i + 3)) this.push(i);
+        if (i >= 5 && s.startsWith('hooks.slack.com/', i + 3)) this.push(i - 5);
+      }
+      // IPv6: "h:", "hh:", … "hhhh:" at a word start, or "::"; a hex digit or ':' follows
+      const n1 = at(s, i + 1);
+      if (n1 === 58 || (n1 >= 0 && n1 < NA && CHARS[n1] & HEX)) {
+        let j = i;
+        while (j > 0 && i - j < 5 && cls(s, j - 1) & HEX) j--;
+        if (j < i && i - j <= 4 && (j === 0 || !ipv6Before(s, j - 1))) this.push(j);
+        const n2 = at(s, i + 2);
+        if (n1 === 58 && (n2 === 58 || (n2 >= 0 && n2 < NA && CHARS[n2] & HEX)))
+          if (i === 0 || !ipv6Before(s, i - 1)) this.push(i);
+      }
+      this.assignment(s, i);
+    } else if (c === 61 /* = */) {
+      this.azure(s, i);
+      this.assignment(s, i);
+    } else if (c === 64 /* @ */) {
+      let j = i;
+      while (j > 0 && cls(s, j - 1) & LOCAL) j--;
+      if (j < i) this.push(j);
+    } else if (c === 126 /* ~ */) {
+      const q = at(s, i - 1);
+      if (i >= 5 && (q === 81 || q === 113) && cls(s, i - 2) & DIGIT) this.push(i - 5);
+    } else if (c === 43 /* + */) {
+      const d = at(s, i + 1);
+      if (d >= 49 && d <= 57) this.push(i);
+    } else if (cls(s, i + 1) & DIGIT) {
+      this.push(i); // (
+    }
+  }
+
+  /** Candidates come almost in order (look-backs reach a few characters): insertion sort. */
+  private sort(): void {
+    const a = this.positions;
+    const n = this.count;
+    if (n > 256) {
+      a.subarray(0, n).sort();
+      return;
+    }
+    for (let i = 1; i < n; i++) {
+      const v = a[i];
+      let j = i - 1;
+      while (j >= 0 && a[j] > v) {
+        a[j + 1] = a[j];
+        j--;
+      }
+      a[j + 1] = v;
+    }
+  }
+
+  private push(p: number): void {
+    if (this.count === this.positions.length) {
+      const grown = new Int32Array(this.positions.length * 2);
+      grown.set(this.positions);
+      this.positions = grown;
+    }
+    this.positions[this.count++] = p;
+  }
+
+  /**
+   * A run of token characters reached MIN_TOKEN at `from`: its word starts (a letter after a
+   * non-alphanumeric) with ≥ MIN_TOKEN token characters left before the run ends.
+   */
+  private longRun(s: string, from: number): void {
+    let to = from + MIN_TOKEN;
+    while (to < s.length && cls(s, to) & TOKEN) to++;
+    const last = to - MIN_TOKEN;
+    for (let a = from; a <= last; a++) {
+      const k = cls(s, a);
+      if (
+        k & ALNUM &&
+        !(k & DIGIT) &&
+        (a === from || !(cls(s, a - 1) & ALNUM)) &&
+        TOKEN_START[s.charCodeAt(a) * NA + s.charCodeAt(a + 1)] === 1
+      )
+        this.push(a);
+    }
+  }
+
+  /** `AccountKey=`, `SharedAccessKey=`, `SharedAccessSignature=`, `sig=` before '=' at i. */
+  private azure(s: string, i: number): void {
+    const p = at(s, i - 1);
+    if (p === 103 /* g */) {
+      if (i >= 3 && s.startsWith('sig', i - 3)) this.push(i - 3);
+    } else if (p === 121 /* y */) {
+      if (i >= 10 && s.startsWith('AccountKey', i - 10)) this.push(i - 10);
+      if (i >= 15 && s.startsWith('SharedAccessKey', i - 15)) this.push(i - 15);
+    } else if (p === 101 /* e */) {
+      if (i >= 21 && s.startsWith('SharedAccessSignature', i - 21)) this.push(i - 21);
+    }
+  }
+
+  /**
+   * `key = value` / `"key": value` with ':' or '=' at i: the key (after optional whitespace,
+   * quote and backslash, read backwards) is a run of [A-Za-z0-9_.-] of which the match uses at
+   * most the last MAX_KEY characters; a keyword starts ≤ MAX_CORE_OFFSET before its core.
+   */
+  private assignment(s: string, i: number): void {
+    let j = i;
+    while (j > 0 && (at(s, j - 1) === 32 || at(s, j - 1) === 9)) j--;
+    if (j > 0 && (at(s, j - 1) === 34 || at(s, j - 1) === 39)) j--;
+    if (j > 0 && at(s, j - 1) === 92) j--;
+    const keyEnd = j;
+    const lo = keyEnd > MAX_KEY ? keyEnd - MAX_KEY : 0;
+    let k = keyEnd;
+    while (k > lo && cls(s, k - 1) & KEYCH) k--;
+    for (let p = k; p < keyEnd; p++) {
+      if (!coreAt(s, p, keyEnd)) continue;
+      for (let q = p - MAX_CORE_OFFSET > k ? p - MAX_CORE_OFFSET : k; q <= p; q++) this.push(q);
+    }
+  }
+}
