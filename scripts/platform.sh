@@ -57,7 +57,7 @@ up() {
   echo "== migrations"
   npx prisma migrate deploy 2>&1 | grep -E 'applied|No pending|Error' || true
   echo "== demo tenant"
-  demo_json=$(node dist/apps/custodian/src/main.js demo --key-file "$KEY_FILE")
+  demo_json=$(node dist/apps/custodian/src/main.js demo --key-file "$KEY_FILE" --zipkin-url "$ZIPKIN_URL")
   api_key=$(node -e 'console.log(JSON.parse(process.argv[1]).apiKey)' "$demo_json")
 
   if pid=$(custodian_pid); then
@@ -133,6 +133,27 @@ JSON
   echo "Sample agent run sent: trace $trace (4 spans) -> gateway answered: $answer"
   echo "  accepted by the gateway and acknowledged by Kafka (topic otlp.traces):"
   curl -sS "http://127.0.0.1:${CUSTODIAN_OPS_PORT}/metrics" | grep '^custodian_gateway_accepted_items_total' | sed 's/^/    /'
+  # The worker applies the demo tenant's policy and delivers to its Zipkin sink.
+  local spans="" i
+  for i in $(seq 1 60); do
+    spans=$(curl -sS "${ZIPKIN_URL}/api/v2/trace/${trace}" 2>/dev/null || true)
+    [[ "$spans" == \[\{* ]] && [[ $(grep -o '"id"' <<<"$spans" | wc -l) -ge 4 ]] && break
+    sleep 0.5
+  done
+  if [[ "$spans" == \[\{* ]]; then
+    echo "  arrived in Zipkin, after the worker applied the demo tenant's policy:"
+    echo "    ${ZIPKIN_URL}/zipkin/traces/${trace}"
+    node -e '
+      const spans = JSON.parse(process.argv[1]);
+      const llm = spans.find((s) => s.name === "chat gpt-4o") || {};
+      const t = llm.tags || {};
+      console.log("    the prompt as the sink received it: gen_ai.input.messages = " + t["gen_ai.input.messages"]);
+      console.log("    redactions on that span: " + t["custodian.redaction.detections"]);
+      console.log("    policy: custodian.policy.hash = " + t["custodian.policy.hash"]);
+    ' "$spans"
+  else
+    echo "  not in Zipkin after 30 s; see $LOG_DIR/custodian.log" >&2
+  fi
 }
 
 down() {

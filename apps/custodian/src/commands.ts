@@ -6,8 +6,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CustodianConfig } from '@custodian/config';
 import { mintApiKey, parseApiKey, verifyApiKeySecret } from '@custodian/auth';
+import { parsePolicy, policyHash } from '@custodian/policy';
 import {
   ApiKeyRepository,
+  PolicyVersionRepository,
+  SinkRepository,
   RepositoryError,
   TenantRepository,
   createPrismaClient,
@@ -73,6 +76,37 @@ async function isLiveKey(
   return verifyApiKeySecret(parsed.secret, row.secretHash, config.apiKeyPepper);
 }
 
+/** The demo tenant's Zipkin sink and a policy that keeps everything and routes it there. */
+async function ensureDemoRouting(db: PrismaClient, tenantId: string, zipkinUrl: string): Promise<void> {
+  const sinks = new SinkRepository(db);
+  if (!(await sinks.list(tenantId)).some((s) => s.name === 'zipkin')) {
+    await sinks.create(tenantId, {
+      name: 'zipkin',
+      kind: 'zipkin',
+      config: { endpoint: zipkinUrl },
+      clearedForRestricted: false,
+    });
+  }
+  const versions = new PolicyVersionRepository(db);
+  if (await versions.active(tenantId)) return;
+  const source = JSON.stringify({
+    version: 1,
+    description: 'Demo: the platform defaults (every detector, GenAI content restricted), all to Zipkin',
+    routes: [{ sink: 'zipkin', select: 'all', restricted_fields: false }],
+  });
+  const { policy, problems } = parsePolicy(source, 'json');
+  if (!policy) throw new RepositoryError('invalid', `demo policy: ${JSON.stringify(problems)}`);
+  const v = await versions.create(tenantId, {
+    document: policy as unknown as Record<string, never>,
+    source,
+    format: 'json',
+    checksum: policyHash(policy),
+    comment: 'created by custodian demo',
+    createdBy: 'cli',
+  });
+  await versions.activate(tenantId, v.id);
+}
+
 export async function runAdminCommand(
   command: 'tenant' | 'apikey' | 'demo',
   args: string[],
@@ -136,8 +170,13 @@ export async function runAdminCommand(
       return 0;
     }
 
-    // demo: the tenant "demo" and a live key, reusing the key in --key-file when it still works.
-    const { values } = parseArgs({ args, options: { 'key-file': { type: 'string' } } });
+    // demo: the tenant "demo" and a live key, reusing the key in --key-file when it still works;
+    // with --zipkin-url, also a Zipkin sink and a policy routing everything there, so the
+    // sample trace can be seen where it arrives.
+    const { values } = parseArgs({
+      args,
+      options: { 'key-file': { type: 'string' }, 'zipkin-url': { type: 'string' } },
+    });
     const keyFile = values['key-file'];
     const tenant =
       (await tenants.findBySlug('demo')) ??
@@ -147,6 +186,7 @@ export async function runAdminCommand(
       key = await createKey(config, keys, tenant, { name: 'demo', signals: [] });
       if (keyFile) writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
     }
+    if (values['zipkin-url']) await ensureDemoRouting(db, tenant.id, values['zipkin-url']);
     out(JSON.stringify({ tenant: tenant.slug, tenantId: tenant.id, apiKey: key }));
     return 0;
   } catch (err) {
