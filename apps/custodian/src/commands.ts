@@ -77,7 +77,11 @@ async function isLiveKey(
 }
 
 /** The demo tenant's Zipkin sink and a policy that keeps everything and routes it there. */
-async function ensureDemoRouting(db: PrismaClient, tenantId: string, zipkinUrl: string): Promise<void> {
+async function ensureDemoRouting(
+  db: PrismaClient,
+  tenantId: string,
+  zipkinUrl: string,
+): Promise<void> {
   const sinks = new SinkRepository(db);
   if (!(await sinks.list(tenantId)).some((s) => s.name === 'zipkin')) {
     await sinks.create(tenantId, {
@@ -88,10 +92,11 @@ async function ensureDemoRouting(db: PrismaClient, tenantId: string, zipkinUrl: 
     });
   }
   const versions = new PolicyVersionRepository(db);
-  if (await versions.active(tenantId)) return;
+  if ((await versions.active(tenantId))?.policy) return;
   const source = JSON.stringify({
     version: 1,
-    description: 'Demo: the platform defaults (every detector, GenAI content restricted), all to Zipkin',
+    description:
+      'Demo: the platform defaults (every detector, GenAI content restricted), all to Zipkin',
     routes: [{ sink: 'zipkin', select: 'all', restricted_fields: false }],
   });
   const { policy, problems } = parsePolicy(source, 'json');
