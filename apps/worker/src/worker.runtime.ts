@@ -7,7 +7,15 @@ import {
 import type { CustodianConfig } from '@custodian/config';
 import { KafkaAdmin, createKafka } from '@custodian/bus';
 import { PrismaService } from '@custodian/db';
-import { CONFIG, Counter, LOGGER, METRICS, type Logger, type Registry } from '@custodian/ops';
+import {
+  CONFIG,
+  Counter,
+  Gauge,
+  LOGGER,
+  METRICS,
+  type Logger,
+  type Registry,
+} from '@custodian/ops';
 import { WorkerConsumer } from './consume/worker-consumer';
 import { SinkBatcher, SinkDelivery } from './delivery';
 import { PartitionProcessor, type PipelineCounters } from './pipeline/partition-processor';
@@ -79,6 +87,15 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
       routed: (tenant, signal, sink, n) => routed.inc({ tenant, signal, sink }, n),
       decided: (tenant, sampled, cause) => decided.inc({ tenant, sampled: String(sampled), cause }),
     };
+    const buffered = () => this.consumer?.bufferedTraces ?? 0;
+    new Gauge({
+      name: 'custodian_worker_buffered_traces',
+      help: 'Traces waiting in tail-sampling buffers for their decision.',
+      registers: [registry],
+      collect() {
+        this.set(buffered());
+      },
+    });
     const policies: PolicySource = { get: async (t) => (await this.policies.get(t)).compiled };
     const sinks: SinkSource = {
       forTenant: async (t) => (await this.sinks.forTenant(t)).filter((s) => s.enabled),

@@ -61,6 +61,13 @@ export class WorkerConsumer {
     });
   }
 
+  /** Traces held in tail-sampling buffers, over all partitions. */
+  get bufferedTraces(): number {
+    let n = 0;
+    for (const p of this.processors.values()) n += p.bufferedTraces;
+    return n;
+  }
+
   /** Partitions this worker holds state for. */
   get partitions(): number[] {
     return [...this.processors.keys()];
