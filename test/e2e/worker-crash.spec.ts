@@ -6,51 +6,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ExportResultCode } from '@opentelemetry/core';
-import pino from 'pino';
-import { TOPICS, createKafka } from '@custodian/bus';
-import {
-  PolicyVersionRepository,
-  SinkRepository,
-  createPrismaClient,
-  type PrismaClient,
-} from '@custodian/db';
-import { parsePolicy, policyHash } from '@custodian/policy';
+import { createPrismaClient, type PrismaClient } from '@custodian/db';
 import type { CustodianProcess } from '../support/custodian-process';
 import { startGateway, tenantWithKey } from '../support/gateway-process';
 import { sendWithOtelExporter } from '../support/otel-client';
 import { waitFor } from '../support/ports';
+import { groupAtEnd, zipkinErrorsPolicy } from '../support/worker-setup';
 
 const ZIPKIN = process.env.ZIPKIN_URL!;
 const GROUP = `e2e-crash-${randomUUID()}`;
 const running: CustodianProcess[] = [];
 let db: PrismaClient;
 
-function kafka() {
-  return createKafka(
-    {
-      brokers: process.env.KAFKA_BROKERS!.split(','),
-      clientId: 'e2e',
-      topicPartitions: 6,
-      replicationFactor: 1,
-    },
-    pino({ level: 'silent' }),
-    'crash-e2e',
-  );
-}
-
 beforeAll(async () => {
   db = createPrismaClient(process.env.DATABASE_URL!);
-  const admin = kafka().admin();
-  await admin.connect();
-  for (const topic of Object.values(TOPICS)) {
-    const ends = await admin.fetchTopicOffsets(topic);
-    await admin.setOffsets({
-      groupId: GROUP,
-      topic,
-      partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
-    });
-  }
-  await admin.disconnect();
+  await groupAtEnd(GROUP);
 });
 
 afterAll(async () => {
@@ -65,32 +35,7 @@ async function zipkinSpans(traceId: string): Promise<number> {
 
 it('a worker killed during decision_wait loses no acknowledged span', async () => {
   const { tenantId, key } = await tenantWithKey(db);
-  await new SinkRepository(db).create(tenantId, {
-    name: 'zipkin',
-    kind: 'zipkin',
-    config: { endpoint: ZIPKIN },
-  });
-  const source = JSON.stringify({
-    version: 1,
-    sampling: {
-      tail: {
-        decision_wait: '6s',
-        policies: [
-          { name: 'errors', type: 'status_code', status_code: { status_codes: ['ERROR'] } },
-        ],
-      },
-    },
-    routes: [{ sink: 'zipkin', select: 'all', restricted_fields: false }],
-  });
-  const { policy } = parsePolicy(source, 'json');
-  const versions = new PolicyVersionRepository(db);
-  const v = await versions.create(tenantId, {
-    document: policy as never,
-    source,
-    format: 'json',
-    checksum: policyHash(policy!),
-  });
-  await versions.activate(tenantId, v.id);
+  await zipkinErrorsPolicy(db, tenantId, '6s');
 
   const gateway = await startGateway();
   running.push(gateway.proc);

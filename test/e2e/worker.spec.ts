@@ -6,19 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ExportResultCode } from '@opentelemetry/core';
-import pino from 'pino';
-import { TOPICS, createKafka } from '@custodian/bus';
-import {
-  PolicyVersionRepository,
-  SinkRepository,
-  createPrismaClient,
-  type PrismaClient,
-} from '@custodian/db';
-import { parsePolicy, policyHash } from '@custodian/policy';
+import { TOPICS } from '@custodian/bus';
+import { createPrismaClient, type PrismaClient } from '@custodian/db';
+import { policyHash } from '@custodian/policy';
 import type { CustodianProcess } from '../support/custodian-process';
 import { startGateway, tenantWithKey, type GatewayPorts } from '../support/gateway-process';
 import { sendWithOtelExporter } from '../support/otel-client';
 import { waitFor } from '../support/ports';
+import { groupAtEnd, testKafka, zipkinErrorsPolicy } from '../support/worker-setup';
 
 const ZIPKIN = process.env.ZIPKIN_URL!;
 const GROUP = `e2e-worker-${randomUUID()}`;
@@ -26,37 +21,6 @@ const GROUP = `e2e-worker-${randomUUID()}`;
 let db: PrismaClient;
 let proc: CustodianProcess;
 let ports: GatewayPorts;
-
-/** Positions a new consumer group at the current end of the otlp.* topics. */
-async function groupAtEnd(groupId: string): Promise<void> {
-  const admin = kafkaClient().admin();
-  await admin.connect();
-  try {
-    for (const topic of Object.values(TOPICS)) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({
-        groupId,
-        topic,
-        partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
-      });
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-function kafkaClient() {
-  return createKafka(
-    {
-      brokers: process.env.KAFKA_BROKERS!.split(','),
-      clientId: 'e2e',
-      topicPartitions: 6,
-      replicationFactor: 1,
-    },
-    pino({ level: 'silent' }),
-    'worker-e2e',
-  );
-}
 
 beforeAll(async () => {
   db = createPrismaClient(process.env.DATABASE_URL!);
@@ -77,33 +41,7 @@ async function zipkinTrace(traceId: string): Promise<Record<string, unknown>[]> 
 
 it('redacts, tail-samples and delivers agent runs to the tenant’s Zipkin sink', async () => {
   const { tenantId, key } = await tenantWithKey(db);
-  await new SinkRepository(db).create(tenantId, {
-    name: 'zipkin',
-    kind: 'zipkin',
-    config: { endpoint: ZIPKIN },
-    clearedForRestricted: false,
-  });
-  const source = JSON.stringify({
-    version: 1,
-    sampling: {
-      tail: {
-        decision_wait: '2s',
-        policies: [
-          { name: 'errors', type: 'status_code', status_code: { status_codes: ['ERROR'] } },
-        ],
-      },
-    },
-    routes: [{ sink: 'zipkin', select: 'all', restricted_fields: false }],
-  });
-  const { policy } = parsePolicy(source, 'json');
-  const versions = new PolicyVersionRepository(db);
-  const v = await versions.create(tenantId, {
-    document: policy as never,
-    source,
-    format: 'json',
-    checksum: policyHash(policy!),
-  });
-  expect(await versions.activate(tenantId, v.id)).toBe(true);
+  const policy = await zipkinErrorsPolicy(db, tenantId, '2s');
   // The worker reloads policies every 2 s; give it time to see this one.
   await new Promise((r) => setTimeout(r, 3000));
 
@@ -146,7 +84,7 @@ it('redacts, tail-samples and delivers agent runs to the tenant’s Zipkin sink'
     expect(tags['gen_ai.input.messages']).toBe('[RESTRICTED]');
     expect(JSON.parse(tags['custodian.redaction.detections'])).toMatchObject({ 'email.mask': 1 });
     for (const s of spans) {
-      expect((s.tags as Record<string, string>)['custodian.policy.hash']).toBe(policyHash(policy!));
+      expect((s.tags as Record<string, string>)['custodian.policy.hash']).toBe(policyHash(policy));
     }
   }
   // Healthy runs were decided (decision_wait 2 s) and dropped: never in Zipkin.
@@ -156,17 +94,7 @@ it('redacts, tail-samples and delivers agent runs to the tenant’s Zipkin sink'
   }
 
   // Offsets: the worker's group committed up to the end of otlp.traces.
-  const kafka = createKafka(
-    {
-      brokers: process.env.KAFKA_BROKERS!.split(','),
-      clientId: 'e2e',
-      topicPartitions: 6,
-      replicationFactor: 1,
-    },
-    pino({ level: 'silent' }),
-    'offsets',
-  );
-  const admin = kafka.admin();
+  const admin = testKafka().admin();
   await admin.connect();
   try {
     await waitFor('worker offsets at the end of otlp.traces', async () => {
