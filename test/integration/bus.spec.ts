@@ -56,6 +56,12 @@ describe('Kafka topics and records', () => {
         acks: -1,
         messages: [{ value, headers, partition: 0 }],
       });
+      // Start the reader at the record just produced, whatever the topic's history.
+      await admin.setOffsets({
+        groupId,
+        topic: TOPICS.logs,
+        partitions: [{ partition: 0, offset: ack.baseOffset! }],
+      });
       await consumer.subscribe({ topic: TOPICS.logs, fromBeginning: true });
       const got = new Promise<{ value: Buffer; headers: Record<string, string> }>((resolve) => {
         void consumer.run({
