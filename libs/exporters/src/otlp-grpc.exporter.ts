@@ -89,7 +89,8 @@ export class OtlpGrpcExporter implements SinkExporter {
         metadata,
         { deadline },
         (err: ServiceError | null, response?: Buffer) => {
-          if (!err) return resolve(partialSuccessFromProtobuf(response ?? Buffer.alloc(0)));
+          if (!err)
+            return resolve(partialSuccessFromProtobuf(batch.signal, response ?? Buffer.alloc(0)));
           const retryDelay = retryInfoDelayMs(err.metadata);
           const retryable =
             RETRYABLE.has(err.code) ||

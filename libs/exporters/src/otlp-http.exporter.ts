@@ -83,7 +83,7 @@ export class OtlpHttpExporter implements SinkExporter {
     const ct = String(res.headers['content-type'] ?? '');
     return ct.includes('json')
       ? partialSuccessFromJson(res.body)
-      : partialSuccessFromProtobuf(res.body);
+      : partialSuccessFromProtobuf(batch.signal, res.body);
   }
 
   async close(): Promise<void> {
