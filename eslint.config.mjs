@@ -58,6 +58,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      'dist-*/**',
       'node_modules/**',
       'coverage/**',
       '.stack/**',

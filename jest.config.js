@@ -31,7 +31,7 @@ const common = {
   moduleNameMapper,
   transform,
   testEnvironment: 'node',
-  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.stack/'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/dist-[^/]*/', '<rootDir>/.stack/'],
 };
 
 module.exports = {

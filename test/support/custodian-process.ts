@@ -4,7 +4,19 @@ import { join } from 'node:path';
 import { waitFor } from './ports';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
-export const CLI = join(REPO_ROOT, 'dist', 'apps', 'custodian', 'src', 'main.js');
+/**
+ * The built CLI. CUSTODIAN_TEST_DIST points the suites at another build directory (inside the
+ * repository, so node_modules resolve), for engineers working on separate builds side by side.
+ */
+export const CLI = join(
+  process.env.CUSTODIAN_TEST_DIST
+    ? join(REPO_ROOT, process.env.CUSTODIAN_TEST_DIST)
+    : join(REPO_ROOT, 'dist'),
+  'apps',
+  'custodian',
+  'src',
+  'main.js',
+);
 
 export interface LogLine {
   level: string;
