@@ -42,8 +42,9 @@ unset _custodian_local_dir
 : "${KAFKA_VERSION:=3.9.1}"
 # Kafka: partitions of each topic in KAFKA_TOPICS (and the broker's num.partitions).
 : "${KAFKA_PARTITIONS:=6}"
-# Kafka: topics up.sh creates if missing (space separated).
-: "${KAFKA_TOPICS:=otlp.traces otlp.logs otlp.metrics}"
+# Kafka: topics up.sh creates if missing (space separated): the signal topics and the
+# dead-letter topic of records the worker cannot process (libs/bus DEAD_LETTER_TOPIC).
+: "${KAFKA_TOPICS:=otlp.traces otlp.logs otlp.metrics otlp.deadletter}"
 # Kafka: largest record the otlp.* topics accept (one request's spans of one partition).
 : "${KAFKA_MAX_MESSAGE_BYTES:=26214400}"
 # Kafka: maximum heap of the broker JVM.

@@ -6,6 +6,9 @@
 #          for `helm lint --strict` and `helm template`; no cluster is needed.
 #   telemetrygen  the OpenTelemetry Collector project's load generator, pinned, with
 #          `go install` too; the gateway's interop tests and the benchmarks drive it.
+#   otelcol-custodian  an OpenTelemetry Collector built with the Collector's builder (ocb)
+#          from deploy/local/otelcol/builder-config.yaml: the OTLP sink of the worker's e2e
+#          tests and the benchmarks' baseline. ~4-6 min of 2 cores cold, seconds when present.
 # Idempotent: a tool already present at the pinned version is left alone.
 #   install-tools.sh            install what is missing
 #   install-tools.sh --print    print the helm path (installing it first if needed)
@@ -72,7 +75,46 @@ install_telemetrygen() {
   log "telemetrygen $TELEMETRYGEN_VERSION installed at $TELEMETRYGEN_BIN"
 }
 
+# otelcol-custodian: the Collector built by its builder from the pinned manifest. The stamp
+# holds the version and the manifest's hash, so editing the manifest rebuilds it. The builder
+# itself is installed into the build folder (not bin/), since only the Collector is a tool.
+: "${OTELCOL_VERSION:=v0.161.0}"
+OTELCOL_MANIFEST="$CUSTODIAN_REPO_ROOT/deploy/local/otelcol/builder-config.yaml"
+OTELCOL_BIN="$BIN_DIR/otelcol-custodian"
+OTELCOL_STAMP="$BIN_DIR/.otelcol-custodian-version"
+
+install_otelcol() {
+  local want
+  want="$OTELCOL_VERSION $(sha256sum "$OTELCOL_MANIFEST" | cut -d' ' -f1)"
+  if [[ -x "$OTELCOL_BIN" && "$(cat "$OTELCOL_STAMP" 2>/dev/null)" == "$want" ]]; then
+    return 0
+  fi
+  command -v go >/dev/null 2>&1 || die "otelcol-custodian: 'go' is not on PATH"
+  local build_dir="$CUSTODIAN_STACK_DIR/build/otelcol-custodian"
+  local log_file="$LOG_DIR/install-otelcol.log"
+  mkdir -p "$BIN_DIR" "$LOG_DIR" "$build_dir/bin"
+  log "otelcol-custodian $OTELCOL_VERSION: builder (ocb) + go build, a few minutes the first time (log: $log_file)"
+  local started=$SECONDS
+  if ! GOBIN="$build_dir/bin" CGO_ENABLED=0 go install \
+    "go.opentelemetry.io/collector/cmd/builder@$OTELCOL_VERSION" >>"$log_file" 2>&1; then
+    tail -n 30 "$log_file" >&2
+    die "otelcol-custodian: go install of the builder failed"
+  fi
+  # The builder has no output flag: point the manifest's output_path into the build folder.
+  sed "s#^\(  output_path:\).*#\1 $build_dir/src#" "$OTELCOL_MANIFEST" >"$build_dir/builder-config.yaml"
+  if ! (cd "$build_dir" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -trimpath" \
+    "$build_dir/bin/builder" --config "$build_dir/builder-config.yaml" --ldflags "-s -w") >>"$log_file" 2>&1; then
+    tail -n 30 "$log_file" >&2
+    die "otelcol-custodian: the builder failed"
+  fi
+  install -m 0755 "$build_dir/src/otelcol-custodian" "$OTELCOL_BIN"
+  "$OTELCOL_BIN" --version >/dev/null 2>&1 || die "otelcol-custodian: the built binary does not run"
+  printf '%s\n' "$want" >"$OTELCOL_STAMP"
+  log "otelcol-custodian $OTELCOL_VERSION installed at $OTELCOL_BIN ($((SECONDS - started)) s)"
+}
+
 install_helm
 install_telemetrygen
+install_otelcol
 [[ "${1:-}" == --print ]] && printf '%s\n' "$HELM_BIN"
 exit 0

@@ -1,6 +1,16 @@
-export { TOPICS, SIGNALS, HEADERS, CONTENT_VERSION, type Signal } from './topics';
+export {
+  TOPICS,
+  SIGNALS,
+  HEADERS,
+  CONTENT_VERSION,
+  DEAD_LETTER_TOPIC,
+  DEAD_LETTER_HEADERS,
+  ALL_TOPICS,
+  type Signal,
+} from './topics';
 export { createKafka, ensureTopics, probeKafka, type KafkaSettings } from './kafka';
 export { BusModule, KafkaAdmin } from './bus.module';
+export { DeadLetterProducer, type DeadLetterRecord } from './dead-letter';
 export {
   OtlpProducer,
   ProducerOverloadedError,

@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
-import { TOPICS } from './topics';
+import { ALL_TOPICS, TOPICS } from './topics';
 
 export interface KafkaSettings {
   brokers: string[];
@@ -33,19 +33,20 @@ export function createKafka(settings: KafkaSettings, logger: Logger, clientSuffi
   });
 }
 
-/** Creates the otlp.* topics that are missing; existing topics are left as they are. */
+/**
+ * Creates the otlp.* topics (the signal topics and otlp.deadletter) that are missing; existing
+ * topics are left as they are.
+ */
 export async function ensureTopics(admin: Admin, settings: KafkaSettings): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
-  const missing: ITopicConfig[] = Object.values(TOPICS)
-    .filter((t) => !existing.has(t))
-    .map((topic) => ({
-      topic,
-      numPartitions: settings.topicPartitions,
-      replicationFactor: settings.replicationFactor,
-      configEntries: settings.maxMessageBytes
-        ? [{ name: 'max.message.bytes', value: String(settings.maxMessageBytes) }]
-        : [],
-    }));
+  const missing: ITopicConfig[] = ALL_TOPICS.filter((t) => !existing.has(t)).map((topic) => ({
+    topic,
+    numPartitions: settings.topicPartitions,
+    replicationFactor: settings.replicationFactor,
+    configEntries: settings.maxMessageBytes
+      ? [{ name: 'max.message.bytes', value: String(settings.maxMessageBytes) }]
+      : [],
+  }));
   if (missing.length > 0) {
     await admin.createTopics({ topics: missing, waitForLeaders: true });
   }

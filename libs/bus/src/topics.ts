@@ -21,5 +21,30 @@ export const HEADERS = {
   gatewayId: 'gateway-id',
 } as const;
 
+/**
+ * Where the worker puts records it cannot process (undecodable value, no tenant header), so a
+ * poison record is kept for inspection instead of lost, and never blocks its partition. Shared
+ * by all tenants like the otlp.* topics; not one of the signal topics (no consumer reads it).
+ * Each dead letter is the original record — same key, value and headers — plus the
+ * DEAD_LETTER_HEADERS below.
+ */
+export const DEAD_LETTER_TOPIC = 'otlp.deadletter';
+
+/** Headers a dead letter carries beside the original record's own. */
+export const DEAD_LETTER_HEADERS = {
+  originalTopic: 'dlq-original-topic',
+  originalPartition: 'dlq-original-partition',
+  originalOffset: 'dlq-original-offset',
+  /** Why it could not be processed: `undecodable`, `no_tenant`. */
+  reason: 'dlq-reason',
+  /** The decoder's message (never payload bytes). */
+  error: 'dlq-error',
+  /** Unix ms when the worker dead-lettered it. */
+  deadLetteredAt: 'dlq-dead-lettered-at',
+} as const;
+
+/** Every topic Custodian creates: the signal topics and the dead-letter topic. */
+export const ALL_TOPICS: readonly string[] = [...Object.values(TOPICS), DEAD_LETTER_TOPIC];
+
 /** Bumped when the value's encoding changes in a way consumers must know about. */
 export const CONTENT_VERSION = '1';

@@ -2,8 +2,14 @@
  * The worker's Kafka side: one consumer group over otlp.traces, otlp.logs and otlp.metrics,
  * co-partitioned, offsets committed by the worker only — never by kafkajs — and only as far
  * as each partition's OffsetTracker allows.
+ *
+ * Consumer lag (issue #5 item 9) is measured, not estimated: every `lagIntervalMs` one
+ * ListOffsets (high watermarks) and one OffsetFetch (the group's committed offsets) per
+ * refresh, reported for the partitions this worker owns only, so summing over workers counts
+ * each partition once. Committed lag is what matters here: with tail sampling the commit
+ * trails consumption by up to decision_wait, and that is what a crash would re-read.
  */
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HEADERS, TOPICS, type Signal } from '@custodian/bus';
 import type { PartitionProcessor } from '../pipeline/partition-processor';
@@ -21,6 +27,23 @@ export interface WorkerConsumerOptions {
   tickMs: number;
   /** On shutdown, how long to wait for deliveries in progress before leaving uncommitted. */
   drainTimeoutMs: number;
+  /**
+   * Group session timeout: how long after a worker's last heartbeat (kill -9, a hung process)
+   * the group hands its partitions to the others. kafkajs defaults to 30 s.
+   */
+  sessionTimeoutMs?: number;
+  /** How often the consumer heartbeats; well under sessionTimeoutMs (a third at most). */
+  heartbeatIntervalMs?: number;
+  /** How often consumer lag is measured (0 = never). */
+  lagIntervalMs?: number;
+}
+
+/** Committed lag of one partition this worker owns. */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** High watermark minus the group's committed offset (the low watermark if none yet). */
+  lag: number;
 }
 
 export class WorkerConsumer {
@@ -31,6 +54,12 @@ export class WorkerConsumer {
   private running = false;
   /** Offsets can be committed only once the consumer has joined its group. */
   private joined = false;
+  /** topic → partitions assigned to this worker at the last join. */
+  private assignment: Record<string, number[]> = {};
+  private readonly admin: Admin;
+  private adminConnected?: Promise<void>;
+  private lagTimer?: NodeJS.Timeout;
+  private lag: PartitionLag[] = [];
 
   constructor(
     kafka: Kafka,
@@ -41,13 +70,15 @@ export class WorkerConsumer {
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
       partitionAssigners: [CoPartitionAssigner],
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: opts.heartbeatIntervalMs ?? 3_000,
       maxBytesPerPartition: 32 * 1024 * 1024,
       allowAutoTopicCreation: false,
     });
+    this.admin = kafka.admin();
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       this.joined = true;
+      this.assignment = e.payload.memberAssignment;
       const assigned = new Set<number>();
       for (const parts of Object.values(e.payload.memberAssignment))
         for (const p of parts) assigned.add(p);
@@ -66,6 +97,52 @@ export class WorkerConsumer {
     let n = 0;
     for (const p of this.processors.values()) n += p.bufferedTraces;
     return n;
+  }
+
+  /** Spans and estimated bytes in tail-sampling buffers, over all partitions. */
+  get bufferedSpans(): { spans: number; bytes: number } {
+    let spans = 0;
+    let bytes = 0;
+    for (const p of this.processors.values()) {
+      const b = p.bufferedSpans;
+      spans += b.spans;
+      bytes += b.bytes;
+    }
+    return { spans, bytes };
+  }
+
+  /** Committed lag of the partitions this worker owns, as of the last measurement. */
+  get consumerLag(): readonly PartitionLag[] {
+    return this.lag;
+  }
+
+  /** Measures consumer lag now (also done every lagIntervalMs). */
+  async measureLag(): Promise<readonly PartitionLag[]> {
+    if (!this.adminConnected) {
+      this.adminConnected = this.admin.connect().catch((err: unknown) => {
+        this.adminConnected = undefined;
+        throw err;
+      });
+    }
+    await this.adminConnected;
+    const topics = Object.keys(this.assignment).filter((t) => this.assignment[t].length > 0);
+    const out: PartitionLag[] = [];
+    if (topics.length > 0) {
+      const committed = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics });
+      for (const { topic, partitions } of committed) {
+        const ends = await this.admin.fetchTopicOffsets(topic);
+        const mine = new Set(this.assignment[topic]);
+        for (const end of ends) {
+          if (!mine.has(end.partition)) continue;
+          const c = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+          const from = BigInt(c) >= 0n ? BigInt(c) : BigInt(end.low);
+          const lag = BigInt(end.high) - from;
+          out.push({ topic, partition: end.partition, lag: Number(lag > 0n ? lag : 0n) });
+        }
+      }
+    }
+    this.lag = out;
+    return out;
   }
 
   /** Partitions this worker holds state for. */
@@ -101,6 +178,9 @@ export class WorkerConsumer {
             tenantId: m.headers?.[HEADERS.tenantId]?.toString(),
             signal,
             value: m.value,
+            partition: batch.partition,
+            key: m.key,
+            headers: m.headers ?? {},
           });
           resolveOffset(m.offset);
           if (++n % 200 === 0) await heartbeat();
@@ -109,6 +189,14 @@ export class WorkerConsumer {
       },
     });
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs);
+    const lagMs = this.opts.lagIntervalMs ?? 5_000;
+    if (lagMs > 0) {
+      this.lagTimer = setInterval(() => {
+        this.measureLag().catch((err: unknown) =>
+          this.logger.debug({ err }, 'consumer lag not measured'),
+        );
+      }, lagMs);
+    }
   }
 
   private async tick(): Promise<void> {
@@ -150,6 +238,7 @@ export class WorkerConsumer {
    */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.lagTimer);
     this.running = false;
     await this.consumer.stop();
     for (const p of this.processors.values()) await p.flushAll();
@@ -175,5 +264,6 @@ export class WorkerConsumer {
       );
     }
     await this.consumer.disconnect();
+    if (this.adminConnected) await this.admin.disconnect().catch(() => undefined);
   }
 }

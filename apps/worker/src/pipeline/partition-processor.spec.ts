@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { encodeLogs, encodeTraces, type Span, type TracesData } from '@custodian/otlp';
 import { compilePolicy, parsePolicy, type CompiledPolicy } from '@custodian/policy';
 import { PartitionProcessor, type PipelineCounters } from './partition-processor';
-import type { DeliveryItem, TenantSink } from './ports';
+import type { DeliveryItem, PoisonRecord, TenantSink } from './ports';
 
 const HMAC = Buffer.alloc(32, 9);
 
@@ -301,5 +301,89 @@ describe('PartitionProcessor and tenant policies', () => {
       }),
     ).rejects.toThrow(/policy of tenant t unavailable/);
     expect(proc.trackers.traces.committable()).toBeUndefined();
+  });
+});
+
+describe('PartitionProcessor and the dead-letter topic', () => {
+  function withDeadLetters() {
+    const puts: { rec: PoisonRecord; resolve: () => void; reject: (e: Error) => void }[] = [];
+    const counts: string[] = [];
+    const delivered: DeliveryItem[] = [];
+    const proc = new PartitionProcessor({
+      policies: {
+        get: async () =>
+          policy({ routes: [{ sink: 'zipkin', select: 'all', restricted_fields: false }] }),
+      },
+      sinks: { forTenant: async () => [{ id: 'z', name: 'zipkin', exporter: {} as never }] },
+      delivery: { submit: (item) => delivered.push(item) },
+      counters: {
+        discarded: (t, s, reason, n) => counts.push(`${t}:${reason}:${n}`),
+        routed: () => undefined,
+        decided: () => undefined,
+      },
+      now: () => 0,
+      deadLetters: {
+        put: (rec) => new Promise<void>((resolve, reject) => puts.push({ rec, resolve, reject })),
+      },
+    });
+    const settle = () => new Promise((r) => setImmediate(r));
+    return { proc, puts, counts, delivered, settle };
+  }
+
+  it('hands a poison record over with its headers, keeps flowing, and commits past it once it is on the topic', async () => {
+    const r = withDeadLetters();
+    const headers = { 'tenant-id': Buffer.from('t1'), 'gateway-id': Buffer.from('gw-1') };
+    await r.proc.handle({
+      offset: '5',
+      tenantId: 't1',
+      signal: 'traces',
+      value: Buffer.from([0x0a, 0xff]),
+      partition: 2,
+      key: Buffer.from('k'),
+      headers,
+    });
+    await r.proc.handle({
+      offset: '6',
+      tenantId: 't1',
+      signal: 'traces',
+      value: traces(span(randomBytes(16), 'after')),
+      partition: 2,
+    });
+    await r.settle();
+    // The valid record after it was processed and delivered at once: the partition flows.
+    expect(r.delivered).toHaveLength(1);
+    r.delivered[0].onDone();
+    expect(r.counts).toEqual(['t1:undecodable:1']);
+    expect(r.puts).toHaveLength(1);
+    expect(r.puts[0].rec).toMatchObject({
+      signal: 'traces',
+      partition: 2,
+      offset: '5',
+      reason: 'undecodable',
+      tenantId: 't1',
+      headers,
+    });
+    expect(r.puts[0].rec.value).toEqual(Buffer.from([0x0a, 0xff]));
+    // Not on the dead-letter topic yet: the commit stops at the poison record.
+    expect(r.proc.trackers.traces.committable()).toBe('5');
+    r.puts[0].resolve();
+    await r.settle();
+    expect(r.proc.trackers.traces.committable()).toBe('7');
+  });
+
+  it('dead-letters a record without a tenant; a put that gives up leaves the offset held', async () => {
+    const r = withDeadLetters();
+    await r.proc.handle({
+      offset: '1',
+      tenantId: undefined,
+      signal: 'logs',
+      value: Buffer.from('x'),
+      partition: 0,
+    });
+    expect(r.puts[0].rec.reason).toBe('no_tenant');
+    expect(r.counts).toEqual(['unknown:no_tenant:1']);
+    r.puts[0].reject(new Error('closed'));
+    await r.settle();
+    expect(r.proc.trackers.logs.committable()).toBe('1');
   });
 });

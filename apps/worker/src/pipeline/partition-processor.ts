@@ -20,13 +20,24 @@ import {
 } from '@custodian/otlp';
 import type { CompiledPolicy, DecidedTrace, TailSampler } from '@custodian/policy';
 import { OffsetTracker } from '../consume/offset-tracker';
-import type { Delivery, PolicySource, Signal, SinkSource } from './ports';
+import type {
+  DeadLetters,
+  Delivery,
+  PolicySource,
+  RecordHeaders,
+  Signal,
+  SinkSource,
+} from './ports';
 
 export interface RecordIn {
   offset: string;
   tenantId: string | undefined;
   signal: Signal;
   value: Buffer | null;
+  /** Where the record came from and what it carried, for the dead-letter topic. */
+  partition?: number;
+  key?: Buffer | null;
+  headers?: RecordHeaders;
 }
 
 /** Counters the processor reports into; labels are (tenant, signal, reason/outcome). */
@@ -94,6 +105,11 @@ export class PartitionProcessor {
       delivery: Delivery;
       counters: PipelineCounters;
       now: () => number;
+      /**
+       * Where records that cannot be processed go (undecodable, no tenant). Without it they are
+       * counted and skipped; with it each is held uncommitted until it is on the topic.
+       */
+      deadLetters?: DeadLetters;
     },
   ) {}
 
@@ -102,9 +118,26 @@ export class PartitionProcessor {
     return this.holds.size;
   }
 
+  /** Spans and estimated bytes held in this partition's tail samplers (buffer occupancy). */
+  get bufferedSpans(): { spans: number; bytes: number } {
+    let spans = 0;
+    let bytes = 0;
+    for (const { sampler } of this.samplers.values()) {
+      const s = sampler.stats;
+      spans += s.spansBuffered;
+      bytes += s.bytesBuffered;
+    }
+    return { spans, bytes };
+  }
+
   async handle(rec: RecordIn): Promise<void> {
     const { tenantId, signal } = rec;
+    if (!tenantId && rec.value) {
+      this.poison(rec, 'unknown', 'no_tenant', 'no tenant-id header');
+      return;
+    }
     if (!tenantId || !rec.value) {
+      // A record without a value (a tombstone) carries nothing to keep.
       this.deps.counters.discarded(
         tenantId ?? 'unknown',
         signal,
@@ -136,14 +169,48 @@ export class PartitionProcessor {
       else await this.handleMetrics(rec.offset, tenantId, policy, decodeMetrics(rec.value));
     } catch (err) {
       if (err instanceof Error && err.name === 'OtlpDecodeError') {
-        // The gateway validated it; a record we cannot decode is counted and skipped, never
-        // allowed to block the partition.
-        this.deps.counters.discarded(tenantId, signal, 'undecodable', 1);
-        this.trackers[signal].add(rec.offset, 0);
+        // The gateway validated it, so this is a poison record (another producer, a bug): it
+        // goes to the dead-letter topic and never blocks the partition.
+        this.poison(rec, tenantId, 'undecodable', err.message);
         return;
       }
       throw err;
     }
+  }
+
+  /**
+   * Counts a record that cannot be processed and hands it to the dead-letter topic. The
+   * partition keeps flowing — later records are processed at once — but the commit stops at
+   * this record until the dead letter is durable, so a crash meanwhile loses nothing: the
+   * next owner reads it (and what follows) again.
+   */
+  private poison(rec: RecordIn, tenantId: string, reason: string, error: string): void {
+    const { signal } = rec;
+    this.deps.counters.discarded(tenantId, signal, reason, 1);
+    const dlq = this.deps.deadLetters;
+    if (!dlq || rec.partition === undefined) {
+      this.trackers[signal].add(rec.offset, 0);
+      return;
+    }
+    this.trackers[signal].add(rec.offset, 1);
+    const tracker = this.trackers[signal];
+    dlq
+      .put({
+        signal,
+        partition: rec.partition,
+        offset: rec.offset,
+        key: rec.key ?? null,
+        value: rec.value,
+        headers: rec.headers ?? {},
+        tenantId,
+        reason,
+        error,
+      })
+      .then(
+        () => tracker.release(rec.offset),
+        // Gave up (shutdown): the offset stays held, the record is read again after restart.
+        () => undefined,
+      );
   }
 
   /** Decisions that became due by time. */

@@ -40,3 +40,30 @@ export interface DeliveryItem {
 export interface Delivery {
   submit(item: DeliveryItem): void;
 }
+
+/** Kafka record headers, as the consumer hands them over. */
+export type RecordHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+
+/** A record the pipeline cannot process, to be kept on the dead-letter topic. */
+export interface PoisonRecord {
+  signal: Signal;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeaders;
+  /** The tenant from the headers, or `unknown` (metric label). */
+  tenantId: string;
+  /** `undecodable` or `no_tenant`. */
+  reason: string;
+  /** The decoder's message, never payload bytes. */
+  error?: string;
+}
+
+export interface DeadLetters {
+  /**
+   * Resolves once `rec` is durably on the dead-letter topic (retrying meanwhile); rejects only
+   * when it gave up (shutdown), in which case the record's offset must stay uncommitted.
+   */
+  put(rec: PoisonRecord): Promise<void>;
+}
