@@ -4,6 +4,7 @@ import { DbModule, PrismaService } from '@custodian/db';
 import { READINESS, type Readiness } from '@custodian/ops';
 import { RedisConnection, RedisModule } from '@custodian/redis';
 import { GatewayServer } from './gateway.server';
+import { GatewayUsage } from './usage/gateway-usage';
 
 export const GATEWAY_ROLE = 'gateway';
 
@@ -12,7 +13,7 @@ export const GATEWAY_ROLE = 'gateway';
  * by API key (PostgreSQL, cached), per-tenant limits (token buckets in Redis), and records
  * produced to Kafka with trace-id affinity.
  */
-@Module({ imports: [BusModule, DbModule, RedisModule], providers: [GatewayServer] })
+@Module({ imports: [BusModule, DbModule, RedisModule], providers: [GatewayServer, GatewayUsage] })
 export class GatewayModule implements OnModuleInit {
   constructor(
     @Inject(READINESS) private readonly readiness: Readiness,

@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { CustodianConfig } from '@custodian/config';
-import { KafkaAdmin, createKafka } from '@custodian/bus';
+import { DeadLetterProducer, KafkaAdmin, TOPICS, createKafka } from '@custodian/bus';
 import { PrismaService } from '@custodian/db';
 import {
   CONFIG,
@@ -18,10 +18,13 @@ import {
 } from '@custodian/ops';
 import { WorkerConsumer } from './consume/worker-consumer';
 import { SinkBatcher, SinkDelivery } from './delivery';
+import { DeadLetterQueue } from './pipeline/dead-letter-queue';
 import { PartitionProcessor, type PipelineCounters } from './pipeline/partition-processor';
 import type { Delivery, DeliveryItem, PolicySource, SinkSource } from './pipeline/ports';
 import { TenantPolicies } from './tenants/tenant-policies';
-import { TenantSinks } from './tenants/tenant-sinks';
+import { TenantSinks, createSinkExporterFactory } from './tenants/tenant-sinks';
+import { observeSpanMetrics } from './rollups/span-metrics-hook';
+import { WorkerStore } from './store/worker-store';
 
 /**
  * The worker role, assembled: tenant policies and sinks from PostgreSQL (reloaded within 5 s),
@@ -38,6 +41,10 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
   private readonly delivery: SinkDelivery;
   private readonly batchers = new Map<string, SinkBatcher>();
   private readonly consumer: WorkerConsumer;
+  /** Trace store, retention job, span metric and usage rollups. */
+  private readonly store: WorkerStore;
+  private readonly deadLetterProducer: DeadLetterProducer;
+  private readonly deadLetters: DeadLetterQueue;
   private starting?: Promise<void>;
   private stopped = false;
 
@@ -53,16 +60,46 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
       encryptionKey: config.encryptionKey,
       logger: this.log,
     });
+    this.store = new WorkerStore({
+      databaseUrl: config.databaseUrl,
+      redisUrl: config.redisUrl,
+      encryptionKey: config.encryptionKey,
+      retentionIntervalMs: config.retentionIntervalMs,
+      registry,
+      log: (level, msg, fields) => this.log[level](fields, msg),
+    });
     this.sinks = new TenantSinks(db.client, {
       encryptionKey: config.encryptionKey,
       logger: this.log,
+      createExporter: createSinkExporterFactory({
+        store: { writer: this.store.traces, options: { onWritten: this.store.onWritten } },
+        kafka: {
+          kafka: (brokers) =>
+            createKafka(
+              { ...kafkaAdmin.settings, brokers: brokers ?? kafkaAdmin.settings.brokers },
+              logger,
+              'sink',
+            ),
+          producerId: config.instanceId,
+        },
+      }),
     });
     this.delivery = new SinkDelivery({
       redisUrl: config.redisUrl,
       registry,
       resolveSink: (tenantId, sinkId) => this.sinks.resolve(tenantId, sinkId),
       log: (level, msg, fields) => this.log[level](fields, msg),
+      config: {
+        keyPrefix: config.deliveryKeyPrefix,
+        maxAttempts: config.deliveryMaxAttempts,
+        initialBackoffMs: config.deliveryInitialBackoffMs,
+        maxBackoffMs: config.deliveryMaxBackoffMs,
+      },
     });
+    if (config.kafkaWorkerHeartbeatMs * 3 > config.kafkaWorkerSessionTimeoutMs)
+      throw new Error(
+        'KAFKA_WORKER_HEARTBEAT_MS must be at most a third of KAFKA_WORKER_SESSION_TIMEOUT_MS',
+      );
 
     const discarded = new Counter({
       name: 'custodian_worker_discarded_items_total',
@@ -96,15 +133,88 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
         this.set(buffered());
       },
     });
-    const policies: PolicySource = { get: async (t) => (await this.policies.get(t)).compiled };
+    const occupancy = () => this.consumer?.bufferedSpans ?? { spans: 0, bytes: 0 };
+    new Gauge({
+      name: 'custodian_worker_buffered_spans',
+      help: 'Spans held in tail-sampling buffers (buffer occupancy).',
+      registers: [registry],
+      collect() {
+        this.set(occupancy().spans);
+      },
+    });
+    new Gauge({
+      name: 'custodian_worker_buffered_bytes',
+      help: 'Estimated bytes held in tail-sampling buffers (what max_buffered_bytes bounds).',
+      registers: [registry],
+      collect() {
+        this.set(occupancy().bytes);
+      },
+    });
+    const lag = () => this.consumer?.consumerLag ?? [];
+    new Gauge({
+      name: 'custodian_worker_consumer_lag',
+      help: "Records between a partition's high watermark and the group's committed offset, for the partitions this worker owns (measured every 5 s).",
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const l of lag()) this.set({ topic: l.topic, partition: String(l.partition) }, l.lag);
+      },
+    });
+    const deadLettered = new Counter({
+      name: 'custodian_worker_dead_lettered_records_total',
+      help: 'Kafka records the worker could not process, put on the otlp.deadletter topic, by tenant, signal and reason.',
+      labelNames: ['tenant', 'signal', 'reason'],
+      registers: [registry],
+    });
+    const deadLetterRetries = new Counter({
+      name: 'custodian_worker_dead_letter_retries_total',
+      help: 'Failed attempts to produce to the otlp.deadletter topic (retried; the offset stays held).',
+      labelNames: ['signal'],
+      registers: [registry],
+    });
+    this.deadLetterProducer = new DeadLetterProducer(
+      createKafka(kafkaAdmin.settings, logger, 'worker-dlq'),
+    );
+    this.deadLetters = new DeadLetterQueue({
+      send: (rec) => this.deadLetterProducer.send({ ...rec, topic: TOPICS[rec.signal] }),
+      onDeadLettered: (rec) =>
+        deadLettered.inc({ tenant: rec.tenantId, signal: rec.signal, reason: rec.reason }),
+      onRetry: (rec, err, attempt) => {
+        deadLetterRetries.inc({ signal: rec.signal });
+        this.log.warn(
+          { err, partition: rec.partition, offset: rec.offset, attempt },
+          'dead-letter produce failed; retrying',
+        );
+      },
+    });
+    // Span metrics see every span before sampling through this port (rollups/span-metrics-hook.ts).
+    const policies: PolicySource = observeSpanMetrics(
+      { get: async (t) => (await this.policies.get(t)).compiled },
+      this.store.spanMetrics,
+    );
     const sinks: SinkSource = {
       forTenant: async (t) => (await this.sinks.forTenant(t)).filter((s) => s.enabled),
     };
     const delivery: Delivery = { submit: (item) => this.submit(item) };
     this.consumer = new WorkerConsumer(
       createKafka(kafkaAdmin.settings, logger, 'worker'),
-      { groupId: config.kafkaWorkerGroup, tickMs: 200, drainTimeoutMs: 10_000 },
-      () => new PartitionProcessor({ policies, sinks, delivery, counters, now: Date.now }),
+      {
+        groupId: config.kafkaWorkerGroup,
+        tickMs: 200,
+        drainTimeoutMs: 10_000,
+        sessionTimeoutMs: config.kafkaWorkerSessionTimeoutMs,
+        heartbeatIntervalMs: config.kafkaWorkerHeartbeatMs,
+      },
+      () =>
+        new PartitionProcessor({
+          policies,
+          sinks,
+          delivery,
+          counters,
+          now: Date.now,
+          deadLetters: this.deadLetters,
+        }),
       this.log,
     );
   }
@@ -137,6 +247,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     this.policies.start();
     this.sinks.start();
     await this.delivery.start();
+    void this.store.start(() => this.stopped);
     // Kafka may not be up yet: keep trying; readiness reports it meanwhile.
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
@@ -156,8 +267,11 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     await this.consumer
       .stop()
       .catch((err: unknown) => this.log.warn({ err }, 'consumer stop failed'));
+    this.deadLetters.close();
+    await this.deadLetterProducer.close();
     await Promise.all([...this.batchers.values()].map((b) => b.close(10_000)));
     await this.delivery.close();
+    await this.store.stop();
     await Promise.all([this.policies.stop(), this.sinks.stop()]);
     this.log.info('worker stopped');
   }

@@ -11,3 +11,18 @@ export {
   type ZipkinSpan,
 } from './zipkin.exporter';
 export { partialSuccessFromJson, partialSuccessFromProtobuf } from './partial-success';
+export {
+  StoreExporter,
+  classifyStoreError,
+  type StoreExporterOptions,
+  type StoreWriteReport,
+  type TraceStoreWriter,
+} from './store.exporter';
+export {
+  KafkaExporter,
+  KafkaSinkConfigError,
+  tenantTopicPrefix,
+  validateKafkaSinkConfig,
+  type KafkaExporterOptions,
+  type KafkaSinkConfig,
+} from './kafka.exporter';

@@ -8,9 +8,11 @@
  * so a credential header sits beside the plain ones); the plaintext lives in the exporter's
  * closure, is never logged, never cached elsewhere, never written back.
  *
- * Kinds: otlphttp → OtlpHttpExporter, otlpgrpc → OtlpGrpcExporter, zipkin → ZipkinExporter.
- * `kafka` and `store` have no exporter yet: they resolve to undefined with a warning (logged
- * once per sink version) and a counter, so routes to them are visible, not silently dropped.
+ * Kinds: otlphttp → OtlpHttpExporter, otlpgrpc → OtlpGrpcExporter, zipkin → ZipkinExporter;
+ * store → StoreExporter and kafka → KafkaExporter when the worker passes their dependencies
+ * (`createSinkExporterFactory`: the trace store, the Kafka client). A kind without an exporter
+ * resolves to undefined with a warning (logged once per sink version) and a counter, so routes
+ * to it are visible, not silently dropped.
  *
  * Reload works like TenantPolicies: a ChangePoller reads `tenants.sinks_changed_at` (bumped by
  * a trigger on every insert, update and delete of sinks) every `reloadIntervalMs` (default
@@ -20,11 +22,16 @@
 import { decryptSecretJson, sinkSecretAad } from '@custodian/auth';
 import { SinkRepository, type PrismaClient, type Sink, type SinkKind } from '@custodian/db';
 import {
+  KafkaExporter,
+  type KafkaExporterOptions,
   OtlpGrpcExporter,
   type OtlpGrpcSinkConfig,
   OtlpHttpExporter,
   type OtlpHttpSinkConfig,
   type SinkExporter,
+  StoreExporter,
+  type StoreExporterOptions,
+  type TraceStoreWriter,
   ZipkinExporter,
   type ZipkinSinkConfig,
 } from '@custodian/exporters';
@@ -42,10 +49,18 @@ export interface ResolvedSink {
   readonly exporter: SinkExporter;
 }
 
+/** Which sink an exporter is built for. */
+export interface SinkContext {
+  tenantId: string;
+  sinkId: string;
+}
+
 /** Builds an exporter for a kind and its merged (plain + decrypted secret) config. */
 export type SinkExporterFactory = (
   kind: SinkKind,
   config: Record<string, unknown>,
+  /** Always given by TenantSinks; the store and kafka kinds need it. */
+  context?: SinkContext,
 ) => SinkExporter | undefined;
 
 /** The kinds libs/exporters implements; others (kafka, store) return undefined. */
@@ -61,6 +76,23 @@ export const defaultSinkExporterFactory: SinkExporterFactory = (kind, config) =>
       return undefined;
   }
 };
+
+/** What the store and kafka kinds need from the worker. */
+export interface SinkExporterDeps {
+  store?: { writer: TraceStoreWriter; options?: StoreExporterOptions };
+  kafka?: Omit<KafkaExporterOptions, 'tenantId'>;
+}
+
+/** The default kinds plus `store` and `kafka` when their dependencies are given. */
+export function createSinkExporterFactory(deps: SinkExporterDeps): SinkExporterFactory {
+  return (kind, config, context) => {
+    if (kind === 'store' && deps.store && context)
+      return new StoreExporter(context.tenantId, deps.store.writer, deps.store.options);
+    if (kind === 'kafka' && deps.kafka && context)
+      return new KafkaExporter(config, { ...deps.kafka, tenantId: context.tenantId });
+    return defaultSinkExporterFactory(kind, config, context);
+  };
+}
 
 export interface TenantSinksOptions {
   /** CUSTODIAN_ENCRYPTION_KEY (config.encryptionKey): 32 bytes. */
@@ -280,7 +312,10 @@ export class TenantSinks {
     }
     let exporter: SinkExporter | undefined;
     try {
-      exporter = this.createExporter(row.kind, mergeSinkConfig(row.config, secret));
+      exporter = this.createExporter(row.kind, mergeSinkConfig(row.config, secret), {
+        tenantId,
+        sinkId: row.id,
+      });
     } catch (err) {
       // The error's message may quote config values (an endpoint with credentials): name only.
       this.counters.invalid++;
