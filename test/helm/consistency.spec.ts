@@ -27,6 +27,7 @@ const SECRET_PLACEHOLDERS: Record<string, string> = {
   REDIS_URL: 'redis://redis:6379',
   CUSTODIAN_API_KEY_PEPPER: 'a-production-pepper-of-at-least-32-characters',
   CUSTODIAN_ENCRYPTION_KEY: '42'.repeat(32),
+  CUSTODIAN_ADMIN_JWT_SECRET: 'a-production-admin-jwt-secret-of-32-characters-or-more',
 };
 
 /** The environment a role's container gets: ConfigMap, then literal env, then Secret refs. */

@@ -5,33 +5,68 @@ import type { CustodianConfig } from '@custodian/config';
 import { DbModule, PrismaService } from '@custodian/db';
 import { CONFIG, READINESS, type Readiness } from '@custodian/ops';
 import { RedisConnection, RedisModule } from '@custodian/redis';
+import { AdminCoreModule } from './admin-core.module';
+import { ApiKeysResolver } from './api-keys/api-keys.resolver';
+import { ApiKeysService } from './api-keys/api-keys.service';
+import { AuditLogService } from './audit/audit-log.service';
+import { AuditResolver } from './audit/audit.resolver';
+import { AuthResolver } from './auth/auth.resolver';
+import { costLimitPlugin, depthLimitRule, formatAdminError } from './graphql/hardening';
+import { MembershipsResolver } from './memberships/memberships.resolver';
+import { MembershipsService } from './memberships/memberships.service';
 import { PlatformResolver } from './platform/platform.resolver';
+import { PoliciesModule } from './policies/policies.module';
+import { SinksModule } from './sinks/sinks.module';
+import { TenantsResolver } from './tenants/tenants.resolver';
+import { TenantsService } from './tenants/tenants.service';
 
 export const ADMIN_ROLE = 'admin';
 
 /**
  * The admin role: the GraphQL API (code-first) at /graphql on CUSTODIAN_ADMIN_PORT, over
- * PostgreSQL, with Redis for jobs. Tenants, keys, policies, sinks and the audit log are added
- * by the admin issue.
+ * PostgreSQL, with Redis for login rate limits and jobs. Every query and mutation passes the
+ * global guard of AdminCoreModule (docs/admin-api.md); feature modules (policies, sinks…) are
+ * added to `imports` and use @Authorize, @CurrentActor and AdminAudit from the core.
  */
 @Module({
   imports: [
     DbModule,
     RedisModule,
+    AdminCoreModule,
+    PoliciesModule,
+    SinksModule,
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
       inject: [CONFIG],
-      useFactory: (config: CustodianConfig) => ({
-        path: '/graphql',
-        autoSchemaFile: true,
-        sortSchema: true,
-        introspection: config.env !== 'production',
-        playground: false,
-        includeStacktraceInErrorResponses: config.env !== 'production',
-      }),
+      useFactory: (config: CustodianConfig) => {
+        const production = config.env === 'production';
+        return {
+          path: '/graphql',
+          autoSchemaFile: true,
+          sortSchema: true,
+          introspection: !production,
+          playground: false,
+          includeStacktraceInErrorResponses: !production,
+          context: ({ req }: { req: unknown }) => ({ req }),
+          validationRules: [depthLimitRule()],
+          plugins: [costLimitPlugin()],
+          formatError: formatAdminError(production),
+        };
+      },
     }),
   ],
-  providers: [PlatformResolver],
+  providers: [
+    PlatformResolver,
+    AuthResolver,
+    AuditLogService,
+    AuditResolver,
+    TenantsService,
+    TenantsResolver,
+    MembershipsService,
+    MembershipsResolver,
+    ApiKeysService,
+    ApiKeysResolver,
+  ],
 })
 export class AdminModule implements OnModuleInit {
   constructor(

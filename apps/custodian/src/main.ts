@@ -7,19 +7,25 @@
  *   custodian tenant create --slug S [--name N]            create a tenant
  *   custodian apikey create --tenant S [--name N] [--signals traces,logs,metrics] [--expires-days D]
  *   custodian demo [--key-file F]                          ensure the demo tenant and a key
+ *   custodian bootstrap --email E [--password-file F]      the first platform admin (database)
+ *   custodian login / whoami / tenants / keys / audit      through the admin GraphQL API
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, settingsReference } from '@custodian/config';
 import { startProcess } from './start';
 import { runAdminCommand } from './commands';
+import { API_USAGE, runApiCommand } from './api-commands';
+import { runBootstrap } from './bootstrap';
 
 const USAGE = `usage:
   custodian start [--target=<role>[,<role>...]]   roles: gateway, worker, admin, all
   custodian config
   custodian tenant create --slug <slug> [--name <name>]
   custodian apikey create --tenant <slug> [--name <name>] [--signals traces,logs,metrics] [--expires-days <n>]
-  custodian demo [--key-file <path>]`;
+  custodian demo [--key-file <path>]
+  custodian bootstrap --email <email> [--password-file <path>]
+${API_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -43,6 +49,14 @@ async function main(argv: string[]): Promise<number> {
     case 'apikey':
     case 'demo':
       return runAdminCommand(command, rest, loadConfig(process.env));
+    case 'bootstrap':
+      return runBootstrap(rest, loadConfig(process.env));
+    case 'login':
+    case 'whoami':
+    case 'tenants':
+    case 'keys':
+    case 'audit':
+      return runApiCommand(command, rest);
     case undefined:
     case 'help':
     case '--help':

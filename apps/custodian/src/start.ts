@@ -17,6 +17,8 @@ export interface RunningProcess {
   readonly stopped: Promise<void>;
   readonly opsPort: number;
   readonly adminPort?: number;
+  /** The Nest application (for in-process tests: schema, providers). */
+  readonly app: INestApplicationContext;
   stop(reason: string): Promise<void>;
 }
 
@@ -50,7 +52,15 @@ export async function startProcess(
   try {
     if (roles.includes('admin')) {
       const http = await NestFactory.create(root, { logger: nestLogger, bufferLogs: false });
-      http.enableCors({ origin: false });
+      // CUSTODIAN_ADMIN_CORS_ORIGINS: exact origins only (none by default); bearer tokens, no
+      // cookies, so credentials are never allowed cross-origin.
+      http.enableCors({
+        origin: config.adminCorsOrigins.length > 0 ? [...config.adminCorsOrigins] : false,
+        credentials: false,
+        methods: ['GET', 'POST', 'OPTIONS'],
+        allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+        maxAge: 600,
+      });
       await http.listen(config.adminPort, config.bindHost);
       const address = http.getHttpServer().address();
       adminPort = typeof address === 'object' && address ? address.port : config.adminPort;
@@ -107,5 +117,5 @@ export async function startProcess(
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   }
-  return { stopped, opsPort, adminPort, stop };
+  return { stopped, opsPort, adminPort, app, stop };
 }

@@ -75,7 +75,7 @@ app.kubernetes.io/component: {{ .role }}
 
 {{/* True ("true") when any secret is given inline, so the chart renders its own Secret. */}}
 {{- define "custodian.hasInlineSecrets" -}}
-{{- if or .Values.database.url .Values.redis.url .Values.secrets.apiKeyPepper.value .Values.secrets.encryptionKey.value }}true{{ end }}
+{{- if or .Values.database.url .Values.redis.url .Values.secrets.apiKeyPepper.value .Values.secrets.encryptionKey.value .Values.secrets.adminJwtSecret.value }}true{{ end }}
 {{- end }}
 
 {{/*
@@ -102,6 +102,7 @@ One secret environment variable: dict "name" ENV "inline" VALUE "ref" {existingS
 {{ include "custodian.secretEnvVar" (dict "name" "REDIS_URL" "inline" .Values.redis.url "ref" .Values.redis "chartSecret" $s) }}
 {{ include "custodian.secretEnvVar" (dict "name" "CUSTODIAN_API_KEY_PEPPER" "inline" .Values.secrets.apiKeyPepper.value "ref" .Values.secrets.apiKeyPepper "chartSecret" $s) }}
 {{ include "custodian.secretEnvVar" (dict "name" "CUSTODIAN_ENCRYPTION_KEY" "inline" .Values.secrets.encryptionKey.value "ref" .Values.secrets.encryptionKey "chartSecret" $s) }}
+{{ include "custodian.secretEnvVar" (dict "name" "CUSTODIAN_ADMIN_JWT_SECRET" "inline" .Values.secrets.adminJwtSecret.value "ref" .Values.secrets.adminJwtSecret "chartSecret" $s) }}
 {{- end }}
 
 {{/* Whole seconds of a millisecond value, rounded up. */}}
@@ -146,13 +147,13 @@ template failures; it enforces values.schema.json.)
 {{- if not (or $v.redis.url $v.redis.existingSecret) }}
 {{- $errors = append $errors "redis: set redis.existingSecret (a Secret with the Redis URL) or redis.url" }}
 {{- end }}
-{{- range $k := list "apiKeyPepper" "encryptionKey" }}
+{{- range $k := list "apiKeyPepper" "encryptionKey" "adminJwtSecret" }}
 {{- $s := index $v.secrets $k }}
 {{- if not (or $s.value $s.existingSecret) }}
 {{- $errors = append $errors (printf "secrets.%s: set secrets.%s.existingSecret or secrets.%s.value" $k $k $k) }}
 {{- end }}
 {{- end }}
-{{- $reserved := list "CUSTODIAN_TARGET" "CUSTODIAN_INSTANCE_ID" "DATABASE_URL" "REDIS_URL" "CUSTODIAN_API_KEY_PEPPER" "CUSTODIAN_ENCRYPTION_KEY" }}
+{{- $reserved := list "CUSTODIAN_TARGET" "CUSTODIAN_INSTANCE_ID" "DATABASE_URL" "REDIS_URL" "CUSTODIAN_API_KEY_PEPPER" "CUSTODIAN_ENCRYPTION_KEY" "CUSTODIAN_ADMIN_JWT_SECRET" }}
 {{- $configured := include "custodian.configEnv" . | fromYaml }}
 {{- range $name, $_ := $v.config.extra }}
 {{- if or (has $name $reserved) (hasKey $configured $name) }}
@@ -180,6 +181,7 @@ CUSTODIAN_OTLP_GRPC_PORT: {{ $p.otlpGrpc | int | quote }}
 CUSTODIAN_OTLP_HTTP_PORT: {{ $p.otlpHttp | int | quote }}
 CUSTODIAN_ZIPKIN_PORT: {{ $p.zipkin | int | quote }}
 CUSTODIAN_ADMIN_PORT: {{ $p.admin | int | quote }}
+CUSTODIAN_ADMIN_CORS_ORIGINS: {{ $c.adminCorsOrigins | quote }}
 KAFKA_BROKERS: {{ $k.brokers | quote }}
 KAFKA_CLIENT_ID: {{ $k.clientId | quote }}
 KAFKA_TOPIC_PARTITIONS: {{ $k.partitions | int | quote }}
@@ -188,6 +190,13 @@ KAFKA_CREATE_TOPICS: {{ $k.createTopics | toString | quote }}
 KAFKA_MAX_MESSAGE_BYTES: {{ $k.maxMessageBytes | int64 | quote }}
 KAFKA_COMPRESSION: {{ $k.compression | quote }}
 KAFKA_WORKER_GROUP: {{ $k.workerGroup | quote }}
+KAFKA_WORKER_SESSION_TIMEOUT_MS: {{ $k.workerSessionTimeoutMs | int64 | quote }}
+KAFKA_WORKER_HEARTBEAT_MS: {{ $k.workerHeartbeatMs | int64 | quote }}
+CUSTODIAN_DELIVERY_KEY_PREFIX: {{ $c.delivery.keyPrefix | quote }}
+CUSTODIAN_DELIVERY_MAX_ATTEMPTS: {{ $c.delivery.maxAttempts | int64 | quote }}
+CUSTODIAN_DELIVERY_INITIAL_BACKOFF_MS: {{ $c.delivery.initialBackoffMs | int64 | quote }}
+CUSTODIAN_DELIVERY_MAX_BACKOFF_MS: {{ $c.delivery.maxBackoffMs | int64 | quote }}
+CUSTODIAN_RETENTION_INTERVAL_MS: {{ $c.store.retentionIntervalMs | int64 | quote }}
 CUSTODIAN_PRODUCE_TIMEOUT_MS: {{ $c.gateway.produceTimeoutMs | int64 | quote }}
 CUSTODIAN_MAX_INFLIGHT_BYTES: {{ $c.gateway.maxInflightBytes | int64 | quote }}
 CUSTODIAN_HTTP_MAX_BODY_BYTES: {{ $c.gateway.httpMaxBodyBytes | int64 | quote }}

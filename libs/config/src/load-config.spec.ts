@@ -91,18 +91,21 @@ describe('loadConfig', () => {
     expect(problems).toEqual([
       'CUSTODIAN_API_KEY_PEPPER: required when CUSTODIAN_ENV=production',
       'CUSTODIAN_ENCRYPTION_KEY: required when CUSTODIAN_ENV=production',
+      'CUSTODIAN_ADMIN_JWT_SECRET: required when CUSTODIAN_ENV=production',
     ]);
     const dev = problemsOf({
       CUSTODIAN_ENV: 'production',
       CUSTODIAN_API_KEY_PEPPER: 'custodian-development-pepper-not-for-production',
       CUSTODIAN_ENCRYPTION_KEY: '00'.repeat(32),
+      CUSTODIAN_ADMIN_JWT_SECRET: 'custodian-development-admin-jwt-secret-not-for-production',
     });
-    expect(dev).toHaveLength(2);
+    expect(dev).toHaveLength(3);
     expect(dev[0]).toMatch(/^CUSTODIAN_API_KEY_PEPPER: the development value is refused/);
     const ok = loadConfig({
       CUSTODIAN_ENV: 'production',
       CUSTODIAN_API_KEY_PEPPER: 'p'.repeat(40),
       CUSTODIAN_ENCRYPTION_KEY: 'ab'.repeat(32),
+      CUSTODIAN_ADMIN_JWT_SECRET: 'j'.repeat(40),
     });
     expect(ok.env).toBe('production');
   });

@@ -128,6 +128,28 @@ function secretText(minLength: number) {
   };
 }
 
+/** Exact origins (scheme://host[:port]) for CORS; `none` = no cross-origin caller. */
+function origins(raw: string): string[] {
+  const v = raw.trim();
+  if (v === '' || v.toLowerCase() === 'none') return [];
+  return v
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '')
+    .map((o) => {
+      let u: URL;
+      try {
+        u = new URL(o);
+      } catch {
+        throw new SettingError(`expected origins like https://console.example.com, got "${o}"`);
+      }
+      if (!['http:', 'https:'].includes(u.protocol) || u.origin !== o.replace(/\/$/, '')) {
+        throw new SettingError(`expected an origin (scheme://host[:port], no path), got "${o}"`);
+      }
+      return u.origin;
+    });
+}
+
 const DEV_KEY = '00'.repeat(32);
 
 /** The declaration table; order is the order of the reference documentation. */
@@ -192,6 +214,12 @@ export const SETTINGS = {
     default: '4000',
     parse: portOrZero,
   },
+  adminCorsOrigins: {
+    env: 'CUSTODIAN_ADMIN_CORS_ORIGINS',
+    doc: 'Admin: browser origins allowed to call the API (CORS), comma separated, e.g. `https://console.example.com`; `none` allows none.',
+    default: 'none',
+    parse: origins,
+  },
   databaseUrl: {
     env: 'DATABASE_URL',
     doc: 'PostgreSQL connection URL.',
@@ -241,6 +269,53 @@ export const SETTINGS = {
     doc: 'Worker: Kafka consumer group shared by every worker of the platform.',
     default: 'custodian-worker',
     parse: text,
+  },
+  kafkaWorkerSessionTimeoutMs: {
+    env: 'KAFKA_WORKER_SESSION_TIMEOUT_MS',
+    doc: "Worker: consumer group session timeout; a worker silent this long (kill -9, hung) loses its partitions to the others. At least 3 heartbeat intervals; the broker's group.min/max.session.timeout.ms bound it.",
+    default: '10000',
+    parse: int(3000, 300000),
+  },
+  kafkaWorkerHeartbeatMs: {
+    env: 'KAFKA_WORKER_HEARTBEAT_MS',
+    doc: 'Worker: consumer group heartbeat interval; at most a third of KAFKA_WORKER_SESSION_TIMEOUT_MS.',
+    default: '1000',
+    parse: int(100, 100000),
+  },
+  retentionIntervalMs: {
+    env: 'CUSTODIAN_RETENTION_INTERVAL_MS',
+    doc: 'Worker: how often the trace store retention job runs (one run per interval across all workers): deletes spans past retain_until, dropping whole day partitions where it can.',
+    default: '3600000',
+    parse: int(10000, 604800000),
+  },
+  deliveryKeyPrefix: {
+    env: 'CUSTODIAN_DELIVERY_KEY_PREFIX',
+    doc: 'Worker: prefix of the Redis keys and BullMQ queues of delivery (retry queues, dead letters); installations sharing one Redis need different prefixes. Letters, digits, `_`, `.`, `-`.',
+    default: 'custodian-delivery',
+    parse: (raw: string): string => {
+      const v = raw.trim();
+      if (!/^[A-Za-z0-9_.-]+$/.test(v))
+        throw new SettingError('expected letters, digits, "_", "." or "-" (BullMQ forbids ":")');
+      return v;
+    },
+  },
+  deliveryMaxAttempts: {
+    env: 'CUSTODIAN_DELIVERY_MAX_ATTEMPTS',
+    doc: "Worker: export attempts per batch (the first included) before it goes to the sink's dead letters.",
+    default: '10',
+    parse: int(1, 1000),
+  },
+  deliveryInitialBackoffMs: {
+    env: 'CUSTODIAN_DELIVERY_INITIAL_BACKOFF_MS',
+    doc: 'Worker: wait before the first retry of a failed batch, doubled per attempt (half of it jittered; a Retry-After is a floor).',
+    default: '30000',
+    parse: int(0, 3600000),
+  },
+  deliveryMaxBackoffMs: {
+    env: 'CUSTODIAN_DELIVERY_MAX_BACKOFF_MS',
+    doc: 'Worker: upper bound of one retry wait (not below CUSTODIAN_DELIVERY_INITIAL_BACKOFF_MS).',
+    default: '300000',
+    parse: int(0, 86400000),
   },
   kafkaMaxMessageBytes: {
     env: 'KAFKA_MAX_MESSAGE_BYTES',
@@ -345,6 +420,13 @@ export const SETTINGS = {
     secret: true,
     devDefault: DEV_KEY,
     parse: key32,
+  },
+  adminJwtSecret: {
+    env: 'CUSTODIAN_ADMIN_JWT_SECRET',
+    doc: "Admin: HMAC key (HS256) of the API's short-lived access tokens (at least 32 characters). Required in production; changing it signs everyone out.",
+    secret: true,
+    devDefault: 'custodian-development-admin-jwt-secret-not-for-production',
+    parse: secretText(32),
   },
 } satisfies Record<string, SettingSpec<unknown>>;
 

@@ -251,6 +251,39 @@ export class PolicyVersionRepository {
     return this.db.policyVersion.findMany({ where: { tenantId }, orderBy: { version: 'desc' } });
   }
 
+  /** One version of this tenant by its number. */
+  findByVersion(tenantId: string, version: number): Promise<PolicyVersion | null> {
+    return this.db.policyVersion.findFirst({ where: { tenantId, version } });
+  }
+
+  /** The newest version of this tenant with this checksum (same normalized document). */
+  findByChecksum(tenantId: string, checksum: string): Promise<PolicyVersion | null> {
+    return this.db.policyVersion.findFirst({
+      where: { tenantId, checksum },
+      orderBy: { version: 'desc' },
+    });
+  }
+
+  /** A page of this tenant's versions, newest first: those numbered below `beforeVersion`. */
+  page(
+    tenantId: string,
+    opts: { limit: number; beforeVersion?: number },
+  ): Promise<PolicyVersion[]> {
+    return this.db.policyVersion.findMany({
+      where: {
+        tenantId,
+        ...(opts.beforeVersion !== undefined ? { version: { lt: opts.beforeVersion } } : {}),
+      },
+      orderBy: { version: 'desc' },
+      take: opts.limit,
+    });
+  }
+
+  /** How many versions this tenant has. */
+  count(tenantId: string): Promise<number> {
+    return this.db.policyVersion.count({ where: { tenantId } });
+  }
+
   /** Makes a version of this tenant the active one; false when the tenant has no such version. */
   async activate(tenantId: string, policyId: string): Promise<boolean> {
     const owned = await this.get(tenantId, policyId);

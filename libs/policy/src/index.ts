@@ -9,3 +9,4 @@ export * from './redaction';
 export * from './sampling';
 export * from './retention';
 export * from './routes';
+export * from './dry-run';

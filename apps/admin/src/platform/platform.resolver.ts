@@ -3,6 +3,7 @@ import { Inject } from '@nestjs/common';
 import { CONFIG } from '@custodian/ops';
 
 import { CUSTODIAN_VERSION, type CustodianConfig } from '@custodian/config';
+import { Public } from '../auth/authorize.decorator';
 
 @ObjectType({ description: 'What this Custodian process is.' })
 export class PlatformInfo {
@@ -17,6 +18,7 @@ export class PlatformInfo {
 export class PlatformResolver {
   constructor(@Inject(CONFIG) private readonly config: CustodianConfig) {}
 
+  @Public()
   @Query(() => PlatformInfo, { description: 'Version and roles of the process answering.' })
   platform(): PlatformInfo {
     return { version: CUSTODIAN_VERSION, roles: [...this.config.targets] };
