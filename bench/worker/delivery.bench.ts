@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { OtlpHttpExporter } from '@custodian/exporters';
 import { encodeTraces, type TracesData } from '@custodian/otlp';
-import { SinkBatcher, SinkDelivery } from '../../apps/worker/src/delivery';
+import { SinkBatcher, SinkDelivery } from '@custodian/delivery';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 5000);
 const SPANS_PER_RECORD = 20;

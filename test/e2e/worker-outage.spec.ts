@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { createPrismaClient, type PrismaClient } from '@custodian/db';
 import { OtlpHttpExporter } from '@custodian/exporters';
-import { SinkDelivery } from '../../apps/worker/src/delivery';
+import { SinkDelivery } from '@custodian/delivery';
 import { agentRun, sendRuns, type AgentRun } from '../support/agent-runs';
 import {
   CollectorSink,

@@ -9,7 +9,12 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { OtlpHttpExporter, ZipkinExporter, type SinkExporter } from '@custodian/exporters';
 import { decodeTraces, encodeTraces, type TracesData } from '@custodian/otlp';
-import { SinkBatcher, SinkDelivery, type DeliveryConfig } from '../../apps/worker/src/delivery';
+import {
+  DeadLetterControl,
+  SinkBatcher,
+  SinkDelivery,
+  type DeliveryConfig,
+} from '@custodian/delivery';
 import { waitFor } from '../support/ports';
 
 type Answer = { status: number; headers?: Record<string, string> };
@@ -287,6 +292,68 @@ describe('SinkDelivery (real Redis)', () => {
     ]);
     expect(await delivery.purge('t1', 's1', [page.entries[1].id])).toBe(1);
     expect((await delivery.listDeadLetters('t1', 's1')).entries).toEqual([]);
+  });
+
+  it('a redrive from DeadLetterControl (no retry worker in its process) is delivered by a separate worker that had no lane for the sink', async () => {
+    const sink = await sinkServer();
+    sink.answer = { status: 400 };
+    const exporter = sink.exporter();
+    sinks.set('t1/s9', exporter);
+    // The process that dead-letters the batch, then closes: nothing of it is left running.
+    const before = make();
+    const data = traces(3);
+    const sinkRef = { tenantId: 't1', sinkId: 's9', exporter };
+    expect((await before.deliver(sinkRef, batchOf(data))).outcome).toBe('dead_lettered');
+    await before.close();
+
+    // The "worker": started before the redrive, while the sinks set has no lane for s9.
+    const worker = make({ laneScanMs: 100 });
+    await worker.start();
+    // The "admin": only the control plane.
+    const control = new DeadLetterControl({
+      redisUrl,
+      config: { ...FAST, keyPrefix: prefix },
+    });
+    try {
+      const page = await control.list('t1', 's9');
+      expect(page.entries).toHaveLength(1);
+      expect(page.entries[0]).not.toHaveProperty('payload');
+      expect(await control.counts('t1', 's9')).toEqual({
+        deadLetters: 1,
+        retryQueue: 0,
+        dropped: 0,
+      });
+      // Another tenant's control calls touch nothing of t1.
+      expect(await control.redrive('t2', 's9')).toBe(0);
+      expect(await control.purge('t2', 's9')).toBe(0);
+
+      sink.answer = { status: 200 };
+      expect(await control.redrive('t1', 's9')).toBe(1);
+      expect((await control.list('t1', 's9')).entries).toEqual([]);
+      await waitFor(
+        'the worker to deliver the redriven batch',
+        () => (sink.accepted.length > 0 ? true : undefined),
+        10_000,
+        50,
+      );
+      expect(sink.acceptedSpanIds().sort()).toEqual(spanIds(data).sort());
+      await waitFor('the retry queue to drain', async () =>
+        (await control.counts('t1', 's9')).retryQueue === 0 ? true : undefined,
+      );
+      // Purge removes what it is given and nothing else.
+      sink.answer = { status: 400 };
+      const ref2 = { tenantId: 't1', sinkId: 's9', exporter };
+      await worker.deliver(ref2, batchOf(traces(1)));
+      await worker.deliver(ref2, batchOf(traces(1)));
+      const two = (await control.list('t1', 's9')).entries;
+      expect(two).toHaveLength(2);
+      expect(await control.purge('t1', 's9', [two[0].id])).toBe(1);
+      expect((await control.list('t1', 's9')).entries.map((e) => e.id)).toEqual([two[1].id]);
+      expect(await control.purge('t1', 's9')).toBe(1);
+      expect((await control.counts('t1', 's9')).deadLetters).toBe(0);
+    } finally {
+      await control.close();
+    }
   });
 
   it('a new instance (a restarted worker) delivers the retries queued by the old one', async () => {

@@ -5,6 +5,7 @@
  * tenant's HMAC key erases it (a new key, different hashes).
  */
 import { randomBytes } from 'node:crypto';
+import { encryptSecret, tenantHmacAad } from '@custodian/auth';
 import {
   PolicyVersionRepository,
   TenantKeyRepository,
@@ -202,6 +203,39 @@ describe('TenantPolicies', () => {
     );
     expect(h2).toMatch(/^[0-9a-f]{64}$/);
     expect(await keys.find(t.id)).not.toBeNull();
+  });
+
+  it('remembers a key it cannot decrypt (logged once, no query per record) until the key changes', async () => {
+    const t = await newTenant('badkey');
+    // The tenant's HMAC key sealed under another CUSTODIAN_ENCRYPTION_KEY.
+    await keys.getOrCreate(t.id, () =>
+      encryptSecret(randomBytes(32), randomBytes(32), tenantHmacAad(t.id)),
+    );
+    const p = newPolicies(200);
+    p.start();
+    for (let i = 0; i < 5; i++)
+      await expect(p.get(t.id)).rejects.toMatchObject({ name: 'TenantPolicyUnavailableError' });
+    expect(p.stats().keyFailures).toBe(1);
+    const told = logged.filter(
+      (l) => l.level === 'error' && (l.obj as { tenantId?: string }).tenantId === t.id,
+    );
+    expect(told).toHaveLength(1);
+    expect(JSON.stringify(told)).not.toMatch(/[0-9a-f]{64}/);
+
+    // An operator re-seals the key under the right one: the tenant recovers without a restart.
+    const raw = randomBytes(32);
+    expect(await keys.rotate(t.id, encryptSecret(ENCRYPTION_KEY, raw, tenantHmacAad(t.id)))).toBe(
+      true,
+    );
+    const ok = await until(
+      () =>
+        p.get(t.id).then(
+          (x) => x.source,
+          () => 'unavailable',
+        ),
+      (s) => s !== 'unavailable',
+    );
+    expect(ok).toBe('default');
   });
 
   it('refuses an unknown tenant', async () => {

@@ -17,13 +17,14 @@ import {
   type Registry,
 } from '@custodian/ops';
 import { WorkerConsumer } from './consume/worker-consumer';
-import { SinkBatcher, SinkDelivery } from './delivery';
+import { SinkBatcher, SinkDelivery } from '@custodian/delivery';
 import { DeadLetterQueue } from './pipeline/dead-letter-queue';
 import { PartitionProcessor, type PipelineCounters } from './pipeline/partition-processor';
 import type { Delivery, DeliveryItem, PolicySource, SinkSource } from './pipeline/ports';
 import { TenantPolicies } from './tenants/tenant-policies';
 import { TenantSinks, createSinkExporterFactory } from './tenants/tenant-sinks';
 import { observeSpanMetrics } from './rollups/span-metrics-hook';
+import { SpanMetricsExport } from './rollups/span-metrics-export';
 import { WorkerStore } from './store/worker-store';
 
 /**
@@ -45,6 +46,8 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
   private readonly store: WorkerStore;
   private readonly deadLetterProducer: DeadLetterProducer;
   private readonly deadLetters: DeadLetterQueue;
+  /** Span metrics to the sinks a policy's `span_metrics.export_to` names. */
+  private readonly spanMetricsExport: SpanMetricsExport;
   private starting?: Promise<void>;
   private stopped = false;
 
@@ -119,10 +122,17 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
       labelNames: ['tenant', 'sampled', 'cause'],
       registers: [registry],
     });
+    const withheld = new Counter({
+      name: 'custodian_worker_restricted_withheld_items_total',
+      help: 'Items sent to a sink with their restricted values replaced: the route allowed restricted values, the sink is not cleared for them.',
+      labelNames: ['tenant', 'signal', 'sink'],
+      registers: [registry],
+    });
     const counters: PipelineCounters = {
       discarded: (tenant, signal, reason, n) => discarded.inc({ tenant, signal, reason }, n),
       routed: (tenant, signal, sink, n) => routed.inc({ tenant, signal, sink }, n),
       decided: (tenant, sampled, cause) => decided.inc({ tenant, sampled: String(sampled), cause }),
+      restrictedWithheld: (tenant, signal, sink, n) => withheld.inc({ tenant, signal, sink }, n),
     };
     const buffered = () => this.consumer?.bufferedTraces ?? 0;
     new Gauge({
@@ -197,6 +207,18 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
       forTenant: async (t) => (await this.sinks.forTenant(t)).filter((s) => s.enabled),
     };
     const delivery: Delivery = { submit: (item) => this.submit(item) };
+    this.spanMetricsExport = new SpanMetricsExport({
+      policies: { get: async (t) => (await this.policies.get(t)).compiled },
+      sinks,
+      delivery,
+      counters: {
+        exported: (tenant, sink, n) => routed.inc({ tenant, signal: 'span_metrics', sink }, n),
+        discarded: (tenant, reason, n) =>
+          discarded.inc({ tenant, signal: 'span_metrics', reason }, n),
+      },
+      log: (level, msg, fields) => this.log[level](fields, msg),
+    });
+    this.store.tapSpanMetrics((rows) => this.spanMetricsExport.offer(rows));
     this.consumer = new WorkerConsumer(
       createKafka(kafkaAdmin.settings, logger, 'worker'),
       {
@@ -214,6 +236,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
           counters,
           now: Date.now,
           deadLetters: this.deadLetters,
+          log: (level, msg, fields) => this.log[level](fields, msg),
         }),
       this.log,
     );
@@ -248,6 +271,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     this.sinks.start();
     await this.delivery.start();
     void this.store.start(() => this.stopped);
+    this.spanMetricsExport.start();
     // Kafka may not be up yet: keep trying; readiness reports it meanwhile.
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
@@ -269,6 +293,8 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
       .catch((err: unknown) => this.log.warn({ err }, 'consumer stop failed'));
     this.deadLetters.close();
     await this.deadLetterProducer.close();
+    await this.store.flushSpanMetrics();
+    await this.spanMetricsExport.stop();
     await Promise.all([...this.batchers.values()].map((b) => b.close(10_000)));
     await this.delivery.close();
     await this.store.stop();

@@ -26,3 +26,12 @@ export {
   type KafkaExporterOptions,
   type KafkaSinkConfig,
 } from './kafka.exporter';
+export {
+  createSinkExporterFactory,
+  defaultSinkExporterFactory,
+  mergeSinkConfig,
+  type SinkContext,
+  type SinkExporterDeps,
+  type SinkExporterFactory,
+  type SinkKind,
+} from './factory';

@@ -73,10 +73,13 @@ function rig(p: CompiledPolicy, sinkNames = ['zipkin']) {
     discarded: (t, s, reason, n) => counts.push(`discarded:${s}:${reason}:${n}`),
     routed: (t, s, sink, n) => counts.push(`routed:${s}:${sink}:${n}`),
     decided: (t, sampled, cause) => counts.push(`decided:${sampled}:${cause}`),
+    restrictedWithheld: (t, s, sink, n) => counts.push(`withheld:${s}:${sink}:${n}`),
   };
   const sinks: TenantSink[] = sinkNames.map((name) => ({
     id: `id-${name}`,
     name,
+    kind: name === 'store' ? 'store' : 'otlphttp',
+    clearedForRestricted: name.startsWith('cleared'),
     exporter: {} as never,
   }));
   const proc = new PartitionProcessor({
@@ -314,7 +317,17 @@ describe('PartitionProcessor and the dead-letter topic', () => {
         get: async () =>
           policy({ routes: [{ sink: 'zipkin', select: 'all', restricted_fields: false }] }),
       },
-      sinks: { forTenant: async () => [{ id: 'z', name: 'zipkin', exporter: {} as never }] },
+      sinks: {
+        forTenant: async () => [
+          {
+            id: 'z',
+            name: 'zipkin',
+            kind: 'zipkin',
+            clearedForRestricted: false,
+            exporter: {} as never,
+          },
+        ],
+      },
       delivery: { submit: (item) => delivered.push(item) },
       counters: {
         discarded: (t, s, reason, n) => counts.push(`${t}:${reason}:${n}`),
@@ -385,5 +398,175 @@ describe('PartitionProcessor and the dead-letter topic', () => {
     r.puts[0].reject(new Error('closed'));
     await r.settle();
     expect(r.proc.trackers.logs.committable()).toBe('1');
+  });
+});
+
+describe('PartitionProcessor and sink clearance (restricted values)', () => {
+  const PROMPT = 'my secret prompt';
+  const RESTRICTED_ROUTES = {
+    routes: ['plain', 'cleared', 'store'].map((sink) => ({
+      sink,
+      select: 'all',
+      restricted_fields: true,
+    })),
+  };
+
+  function promptOf(item: DeliveryItem): string | undefined {
+    const s = (item.data as TracesData).resourceSpans[0].scopeSpans[0].spans[0];
+    return s.attributes.find((a) => a.key === 'gen_ai.prompt')?.value.stringValue;
+  }
+
+  it('sends restricted values only to sinks the route AND the sink row clear', async () => {
+    const r = rig(policy(RESTRICTED_ROUTES), ['plain', 'cleared', 'store']);
+    await r.proc.handle({
+      offset: '1',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(randomBytes(16), 'llm', false, { 'gen_ai.prompt': PROMPT })),
+    });
+    await r.settle();
+    const by = Object.fromEntries(r.delivered.map((d) => [d.sink.name, d]));
+    expect(Object.keys(by).sort()).toEqual(['cleared', 'plain', 'store']);
+    // The route says restricted_fields: true, but "plain" is not cleared: placeholder only.
+    expect(promptOf(by.plain)).toBe('[RESTRICTED]');
+    expect(promptOf(by.cleared)).toBe(PROMPT);
+    // The store keeps restricted values (encrypted) whatever its flag says.
+    expect(promptOf(by.store)).toBe(PROMPT);
+    expect(r.counts).toContain('withheld:traces:plain:1');
+    expect(r.counts.filter((c) => c.startsWith('withheld'))).toHaveLength(1);
+  });
+
+  it('never gives restricted values to a cleared sink whose route does not allow them', async () => {
+    const r = rig(
+      policy({ routes: [{ sink: 'cleared', select: 'all', restricted_fields: false }] }),
+      ['cleared'],
+    );
+    await r.proc.handle({
+      offset: '1',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(randomBytes(16), 'llm', false, { 'gen_ai.prompt': PROMPT })),
+    });
+    await r.settle();
+    expect(promptOf(r.delivered[0])).toBe('[RESTRICTED]');
+  });
+});
+
+describe('PartitionProcessor and a tenant whose policy cannot be built', () => {
+  const keyError = () =>
+    Object.assign(new Error('tenant bad: HMAC key cannot be decrypted'), {
+      name: 'TenantPolicyUnavailableError',
+    });
+
+  function withTenants(get: (t: string) => Promise<CompiledPolicy>) {
+    const puts: { rec: PoisonRecord; resolve: () => void }[] = [];
+    const counts: string[] = [];
+    const logs: string[] = [];
+    const delivered: DeliveryItem[] = [];
+    const proc = new PartitionProcessor({
+      policies: { get },
+      sinks: {
+        forTenant: async () => [
+          {
+            id: 'z',
+            name: 'zipkin',
+            kind: 'zipkin',
+            clearedForRestricted: false,
+            exporter: {} as never,
+          },
+        ],
+      },
+      delivery: { submit: (item) => delivered.push(item) },
+      counters: {
+        discarded: (t, s, reason, n) => counts.push(`${t}:${reason}:${n}`),
+        routed: () => undefined,
+        decided: () => undefined,
+      },
+      now: () => 0,
+      deadLetters: {
+        put: (rec) => new Promise<void>((resolve) => puts.push({ rec, resolve })),
+      },
+      policyRetry: { attempts: 4, initialBackoffMs: 1, maxBackoffMs: 2 },
+      log: (level, msg, fields) => logs.push(`${level}:${String(fields.tenantId)}:${msg}`),
+    });
+    const settle = () => new Promise((r) => setImmediate(r));
+    return { proc, puts, counts, logs, delivered, settle };
+  }
+
+  const good = policy({ routes: [{ sink: 'zipkin', select: 'all', restricted_fields: false }] });
+
+  it('dead-letters its records with a reason, logs once, and keeps the partition flowing', async () => {
+    const r = withTenants(async (t) => {
+      if (t === 'bad') throw keyError();
+      return good;
+    });
+    for (const [offset, tenantId] of [
+      ['1', 'bad'],
+      ['2', 'good'],
+      ['3', 'bad'],
+    ] as const) {
+      await r.proc.handle({
+        offset,
+        tenantId,
+        signal: 'traces',
+        value: traces(span(randomBytes(16), 'x')),
+        partition: 4,
+      });
+    }
+    await r.settle();
+    // The other tenant's record was processed at once.
+    expect(r.delivered.map((d) => d.tenantId)).toEqual(['good']);
+    r.delivered[0].onDone();
+    expect(r.puts.map((p) => [p.rec.offset, p.rec.reason, p.rec.tenantId])).toEqual([
+      ['1', 'tenant_key_unavailable', 'bad'],
+      ['3', 'tenant_key_unavailable', 'bad'],
+    ]);
+    expect(r.counts).toEqual(['bad:tenant_key_unavailable:1', 'bad:tenant_key_unavailable:1']);
+    expect(r.logs.filter((l) => l.startsWith('error:bad:'))).toHaveLength(1);
+    // Committed only once the dead letters are durable.
+    expect(r.proc.trackers.traces.committable()).toBe('1');
+    for (const p of r.puts) p.resolve();
+    await r.settle();
+    expect(r.proc.trackers.traces.committable()).toBe('4');
+  });
+
+  it('retries a transient failure with backoff and loses nothing', async () => {
+    let calls = 0;
+    const r = withTenants(async () => {
+      if (++calls < 3) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      return good;
+    });
+    await r.proc.handle({
+      offset: '9',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(randomBytes(16), 'x')),
+      partition: 0,
+    });
+    await r.settle();
+    expect(calls).toBe(3);
+    expect(r.puts).toEqual([]);
+    expect(r.delivered).toHaveLength(1);
+    expect(r.logs.filter((l) => l.startsWith('warn:t:'))).toHaveLength(2);
+  });
+
+  it('holds the record (throws) when the transient failure outlasts the retries', async () => {
+    let calls = 0;
+    const r = withTenants(async () => {
+      calls++;
+      throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    });
+    await expect(
+      r.proc.handle({
+        offset: '9',
+        tenantId: 't',
+        signal: 'logs',
+        value: Buffer.from('x'),
+        partition: 0,
+      }),
+    ).rejects.toThrow(/policy of tenant t unavailable/);
+    expect(calls).toBe(4);
+    expect(r.puts).toEqual([]);
+    expect(r.proc.trackers.logs.committable()).toBeUndefined();
   });
 });

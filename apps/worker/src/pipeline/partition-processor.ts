@@ -18,7 +18,12 @@ import {
   type ResourceSpans,
   type TracesData,
 } from '@custodian/otlp';
-import type { CompiledPolicy, DecidedTrace, TailSampler } from '@custodian/policy';
+import {
+  applySinkClearance,
+  type CompiledPolicy,
+  type DecidedTrace,
+  type TailSampler,
+} from '@custodian/policy';
 import { OffsetTracker } from '../consume/offset-tracker';
 import type {
   DeadLetters,
@@ -42,12 +47,17 @@ export interface RecordIn {
 
 /** Counters the processor reports into; labels are (tenant, signal, reason/outcome). */
 export interface PipelineCounters {
-  /** Items dropped before any sink, by reason (undecodable, no_tenant, head_sampled, tail_sampled, no_such_sink, policy_error). */
+  /** Items dropped before any sink, by reason (undecodable, no_tenant, tenant_key_unavailable, head_sampled, tail_sampled, no_such_sink, ...). */
   discarded(tenantId: string, signal: Signal, reason: string, n: number): void;
   /** Items handed to delivery, per sink. */
   routed(tenantId: string, signal: Signal, sink: string, n: number): void;
   /** Traces decided by the tail sampler, by outcome and cause. */
   decided(tenantId: string, sampled: boolean, cause: string): void;
+  /**
+   * Items delivered to a sink with their restricted values replaced, because the route allowed
+   * restricted values but the sink is not cleared for them.
+   */
+  restrictedWithheld?(tenantId: string, signal: Signal, sink: string, n: number): void;
 }
 
 interface Holds {
@@ -110,8 +120,20 @@ export class PartitionProcessor {
        * counted and skipped; with it each is held uncommitted until it is on the topic.
        */
       deadLetters?: DeadLetters;
+      /**
+       * Retries of a tenant policy that cannot be read for a transient reason (database
+       * unreachable), with exponential backoff, before `handle` gives up and throws (the
+       * record stays uncommitted and kafkajs retries the batch). Default 5 attempts, 100 ms
+       * doubling to at most 2 s.
+       */
+      policyRetry?: { attempts: number; initialBackoffMs: number; maxBackoffMs: number };
+      /** Operational log (no payloads, no secrets); a tenant that cannot be processed is logged once. */
+      log?: (level: 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
     },
   ) {}
+
+  /** Tenants already logged as unprocessable by this processor (log once per tenant). */
+  private readonly unavailableLogged = new Set<string>();
 
   /** Traces buffered in this partition's tail samplers. */
   get bufferedTraces(): number {
@@ -149,18 +171,35 @@ export class PartitionProcessor {
     }
     let policy: CompiledPolicy;
     try {
-      policy = await this.deps.policies.get(tenantId);
+      policy = await this.policyOf(tenantId);
     } catch (err) {
-      if (err instanceof Error && err.name === 'UnknownTenantError') {
+      const name = err instanceof Error ? err.name : '';
+      if (name === 'UnknownTenantError') {
         // The tenant was deleted after the gateway accepted this: nothing may receive it.
         this.deps.counters.discarded(tenantId, signal, 'unknown_tenant', 1);
         this.trackers[signal].add(rec.offset, 0);
+        return;
+      }
+      if (name === 'TenantPolicyUnavailableError') {
+        // Permanent until an operator acts (the tenant's key cannot be decrypted): waiting
+        // would stall every tenant on this partition, and processing under another key would
+        // be unsafe. The record goes to the dead-letter topic whole, for a redrive once fixed.
+        if (!this.unavailableLogged.has(tenantId)) {
+          this.unavailableLogged.add(tenantId);
+          this.deps.log?.(
+            'error',
+            "tenant's policy cannot be built; its records go to the dead-letter topic",
+            { tenantId, signal, reason: 'tenant_key_unavailable', err: (err as Error).message },
+          );
+        }
+        this.poison(rec, tenantId, 'tenant_key_unavailable', (err as Error).message);
         return;
       }
       // Without the tenant's policy nothing may leave: the record stays uncommitted and is
       // processed again (kafkajs retries the batch) once the policy can be read.
       throw new Error(`policy of tenant ${tenantId} unavailable`, { cause: err });
     }
+    this.unavailableLogged.delete(tenantId);
     try {
       if (signal === 'traces')
         await this.handleTraces(rec.offset, tenantId, policy, decodeTraces(rec.value));
@@ -175,6 +214,32 @@ export class PartitionProcessor {
         return;
       }
       throw err;
+    }
+  }
+
+  /**
+   * The tenant's policy; a transient failure (anything but an unknown tenant or a policy that
+   * cannot be built) is retried with backoff while this record — and so the partition — waits:
+   * nothing is committed meanwhile, so nothing is lost.
+   */
+  private async policyOf(tenantId: string): Promise<CompiledPolicy> {
+    const r = this.deps.policyRetry ?? { attempts: 5, initialBackoffMs: 100, maxBackoffMs: 2000 };
+    let delay = r.initialBackoffMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deps.policies.get(tenantId);
+      } catch (err) {
+        const name = err instanceof Error ? err.name : '';
+        const permanent = name === 'UnknownTenantError' || name === 'TenantPolicyUnavailableError';
+        if (permanent || attempt >= r.attempts) throw err;
+        this.deps.log?.('warn', 'tenant policy unavailable; retrying', {
+          tenantId,
+          attempt,
+          err: (err as Error).message,
+        });
+        await new Promise((res) => setTimeout(res, delay));
+        delay = Math.min(delay * 2, r.maxBackoffMs);
+      }
     }
   }
 
@@ -349,13 +414,19 @@ export class PartitionProcessor {
 
   /**
    * Hands each routed share to its sink; `release` (one offset per unit) is released once every
-   * share is durable. Shares for sinks the tenant does not have are counted and skipped.
+   * share is durable. Shares for sinks the tenant does not have are counted and skipped. Here
+   * routing meets the resolved sink, so here the sink's own clearance is applied: a route's
+   * `restricted_fields: true` sends restricted values only to a sink cleared for them.
    */
   private route(
     tenantId: string,
     _policy: CompiledPolicy,
     signal: Signal,
-    shares: { sink: string; data: TracesData | LogsData | MetricsData }[],
+    shares: {
+      sink: string;
+      restrictedFields: boolean;
+      data: TracesData | LogsData | MetricsData;
+    }[],
     release: string[],
   ): void {
     let pending = 1; // held until every share is submitted
@@ -376,6 +447,9 @@ export class PartitionProcessor {
             this.deps.counters.discarded(tenantId, signal, 'no_such_sink', items);
             continue;
           }
+          const cleared = applySinkClearance(share, sink);
+          if (cleared.withheld)
+            this.deps.counters.restrictedWithheld?.(tenantId, signal, sink.name, items);
           pending++;
           this.deps.counters.routed(tenantId, signal, sink.name, items);
           let called = false;
@@ -383,7 +457,7 @@ export class PartitionProcessor {
             tenantId,
             sink,
             signal,
-            data: share.data,
+            data: cleared.data,
             items,
             onDone: () => {
               if (called) return;

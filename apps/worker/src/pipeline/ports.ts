@@ -17,6 +17,13 @@ export interface PolicySource {
 export interface TenantSink {
   id: string;
   name: string;
+  /** The sink kind (`store` is cleared for restricted values by nature). */
+  kind: string;
+  /**
+   * The sink row's `cleared_for_restricted`: restricted values reach the sink only when this
+   * AND the route's `restricted_fields` allow it (libs/policy applySinkClearance).
+   */
+  clearedForRestricted: boolean;
   exporter: SinkExporter;
 }
 
@@ -54,7 +61,7 @@ export interface PoisonRecord {
   headers: RecordHeaders;
   /** The tenant from the headers, or `unknown` (metric label). */
   tenantId: string;
-  /** `undecodable` or `no_tenant`. */
+  /** `undecodable`, `no_tenant` or `tenant_key_unavailable`. */
   reason: string;
   /** The decoder's message, never payload bytes. */
   error?: string;

@@ -16,6 +16,8 @@
  * - Exemplars: up to MAX_EXEMPLARS trace ids per series (chosen among twice as many
  *   candidates), preferring spans of traces later kept
  *   by sampling (`kept()`, called when a trace is delivered), then errors, then the slowest.
+ *   `drain` also returns each exemplar's span id, end time, duration and kept flag, for the
+ *   OTLP export (span-metrics-export.ts), whose exemplars point at kept traces only.
  */
 import type { TracesData } from '@custodian/otlp';
 import { StatusCode } from '@custodian/otlp';
@@ -33,9 +35,29 @@ const CANDIDATES = MAX_EXEMPLARS * 2;
 
 interface Candidate {
   traceId: string;
+  /** Hex span id of the span that offered it (the slowest, or the error, of that trace). */
+  spanId: string;
+  endTimeUnixNano: bigint;
   error: boolean;
   durationNs: bigint;
   kept: boolean;
+}
+
+/** One exemplar of a drained series. */
+export interface SpanMetricExemplar {
+  traceId: string;
+  spanId: string;
+  endTimeUnixNano: bigint;
+  durationNs: bigint;
+  error: boolean;
+  /** The trace was delivered by sampling (one can open it in a sink). */
+  kept: boolean;
+}
+
+/** A drained series: the stored rollup plus its exemplars in full. */
+export interface SpanMetricSeries extends SpanMetricRollup {
+  /** Best first, at most MAX_EXEMPLARS (the same traces as exemplarTraceIds). */
+  exemplars: SpanMetricExemplar[];
 }
 
 interface Series {
@@ -133,6 +155,10 @@ export class SpanMetricsAggregator {
               tenantId,
               s,
               Buffer.from(span.traceId.buffer, span.traceId.byteOffset, 16).toString('hex'),
+              Buffer.from(span.spanId.buffer, span.spanId.byteOffset, span.spanId.length).toString(
+                'hex',
+              ),
+              span.endTimeUnixNano,
               error,
               duration,
             );
@@ -153,8 +179,8 @@ export class SpanMetricsAggregator {
    * no span reached since `idleSince` (every series when `closedBefore` is undefined). Writing
    * a minute in parts is fine: the rollup upsert adds.
    */
-  drain(closedBefore?: number, idleSince?: number): SpanMetricRollup[] {
-    const out: SpanMetricRollup[] = [];
+  drain(closedBefore?: number, idleSince?: number): SpanMetricSeries[] {
+    const out: SpanMetricSeries[] = [];
     for (const [key, s] of this.series) {
       if (
         closedBefore !== undefined &&
@@ -168,6 +194,7 @@ export class SpanMetricsAggregator {
       if (n <= 0) this.perTenantMinute.delete(tm);
       else this.perTenantMinute.set(tm, n);
       for (const c of s.exemplars) this.forget(s.tenantId, c);
+      const best = [...s.exemplars].sort(better).slice(0, MAX_EXEMPLARS);
       out.push({
         tenantId: s.tenantId,
         minute: new Date(s.minute),
@@ -179,10 +206,15 @@ export class SpanMetricsAggregator {
         errors: s.errors,
         durationSumNs: s.durationSumNs,
         bucketCounts: s.buckets,
-        exemplarTraceIds: [...s.exemplars]
-          .sort(better)
-          .slice(0, MAX_EXEMPLARS)
-          .map((c) => c.traceId),
+        exemplarTraceIds: best.map((c) => c.traceId),
+        exemplars: best.map((c) => ({
+          traceId: c.traceId,
+          spanId: c.spanId,
+          endTimeUnixNano: c.endTimeUnixNano,
+          durationNs: c.durationNs,
+          error: c.error,
+          kept: c.kept,
+        })),
       });
     }
     return out;
@@ -246,16 +278,26 @@ export class SpanMetricsAggregator {
     tenantId: string,
     s: Series,
     traceId: string,
+    spanId: string,
+    endTimeUnixNano: bigint,
     error: boolean,
     durationNs: bigint,
   ): void {
     const existing = s.exemplars.find((c) => c.traceId === traceId);
     if (existing) {
+      // The exemplar names the trace's most telling span: its first error, else its slowest.
+      if (
+        (error && !existing.error) ||
+        (error === existing.error && durationNs > existing.durationNs)
+      ) {
+        existing.spanId = spanId;
+        existing.endTimeUnixNano = endTimeUnixNano;
+      }
       existing.error ||= error;
       if (durationNs > existing.durationNs) existing.durationNs = durationNs;
       return;
     }
-    const c: Candidate = { traceId, error, durationNs, kept: false };
+    const c: Candidate = { traceId, spanId, endTimeUnixNano, error, durationNs, kept: false };
     if (s.exemplars.length < CANDIDATES) {
       s.exemplars.push(c);
     } else {

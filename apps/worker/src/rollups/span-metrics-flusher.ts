@@ -8,7 +8,7 @@
  * `maxPending`, default 50 000, oldest dropped and counted) and written with the next flush.
  */
 import type { SpanMetricRollup } from '@custodian/store';
-import type { SpanMetricsAggregator } from './span-metrics-aggregator';
+import type { SpanMetricSeries, SpanMetricsAggregator } from './span-metrics-aggregator';
 
 export interface SpanMetricsSink {
   addSpanMetrics(rows: readonly SpanMetricRollup[]): Promise<void>;
@@ -24,6 +24,8 @@ export interface SpanMetricsFlusherOptions {
   onFlushed?: (rows: number) => void;
   /** Rows given up on (pending bound reached). */
   onDropped?: (rows: number) => void;
+  /** Every series as it is drained, once (the OTLP export, span-metrics-export.ts). */
+  onDrained?: (rows: readonly SpanMetricSeries[]) => void;
 }
 
 export class SpanMetricsFlusher {
@@ -63,6 +65,7 @@ export class SpanMetricsFlusher {
   private async flushOnce(all: boolean): Promise<number> {
     const cutoff = this.clock() - (this.opts.graceMs ?? 10_000);
     const drained = all ? this.aggregator.drain() : this.aggregator.drain(cutoff, cutoff);
+    if (drained.length > 0) this.opts.onDrained?.(drained);
     const rows = this.pending.concat(drained);
     this.pending = [];
     if (rows.length === 0) return 0;

@@ -22,7 +22,7 @@ import {
 } from '@custodian/store';
 import type { StoreWriteReport } from '@custodian/exporters';
 import { RetentionJob } from '../retention/retention-job';
-import { SpanMetricsAggregator } from '../rollups/span-metrics-aggregator';
+import { SpanMetricsAggregator, type SpanMetricSeries } from '../rollups/span-metrics-aggregator';
 import { SpanMetricsFlusher } from '../rollups/span-metrics-flusher';
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
@@ -73,6 +73,8 @@ export class WorkerStore {
   private readonly usage: CounterUsageCollector;
   private readonly written: Counter<'tenant' | 'outcome'>;
   private started?: Promise<void>;
+  /** Where drained span-metric series also go (the OTLP export), once the runtime sets it. */
+  private spanMetricsTap?: (rows: readonly SpanMetricSeries[]) => void;
 
   constructor(private readonly opts: WorkerStoreOptions) {
     this.pool = createStorePool(opts.databaseUrl);
@@ -87,6 +89,7 @@ export class WorkerStore {
       log: opts.log,
     });
     this.flusher = new SpanMetricsFlusher(this.spanMetrics, this.rollups, {
+      onDrained: (rows) => this.spanMetricsTap?.(rows),
       onError: (err) =>
         opts.log('warn', 'span metrics flush failed; retrying next flush', {
           err: (err as Error).message,
@@ -104,6 +107,11 @@ export class WorkerStore {
       labelNames: ['tenant', 'outcome'],
       registers: [opts.registry],
     });
+  }
+
+  /** Also hands every drained span-metric series to `tap` (span_metrics export to sinks). */
+  tapSpanMetrics(tap: (rows: readonly SpanMetricSeries[]) => void): void {
+    this.spanMetricsTap = tap;
   }
 
   /** For the store sink: counts what each write did. */
@@ -136,6 +144,11 @@ export class WorkerStore {
       }
     })();
     return this.started;
+  }
+
+  /** Drains every span-metric series now (shutdown: before the export's last send). */
+  flushSpanMetrics(): Promise<number> {
+    return this.flusher.flush(true).catch(() => 0);
   }
 
   /** Last flushes, then closes the job and the pool. */

@@ -17,6 +17,11 @@
  *   gets the platform default, never "no policy". A key that cannot be decrypted (wrong
  *   CUSTODIAN_ENCRYPTION_KEY) keeps the last good policy or fails `get`, since hashing under a
  *   made-up key would silently break joins.
+ * - Such a failure is permanent until something changes: it is remembered per tenant, so `get`
+ *   rejects at once with TenantPolicyUnavailableError (the pipeline dead-letters the tenant's
+ *   records and keeps the partition flowing) instead of querying and logging per record; the
+ *   next change of the tenant's stamp (a key rotated or deleted, a policy activated) retries.
+ *   Database errors are not remembered: they are transient and the caller retries.
  */
 import { randomBytes } from 'node:crypto';
 import { decryptSecret, encryptSecret, tenantHmacAad } from '@custodian/auth';
@@ -105,6 +110,11 @@ const HMAC_KEY_BYTES = 32;
 
 export class TenantPolicies {
   private readonly entries = new Map<string, Entry>();
+  /** Tenants whose policy cannot be built (key undecryptable), until their stamp changes. */
+  private readonly failed = new Map<
+    string,
+    { error: TenantPolicyUnavailableError; changedAt: number }
+  >();
   private readonly loading = new Map<string, Promise<Entry>>();
   private readonly policiesRepo: PolicyVersionRepository;
   private readonly keysRepo: TenantKeyRepository;
@@ -142,6 +152,8 @@ export class TenantPolicies {
   get(tenantId: string): Promise<CompiledTenantPolicy> {
     const e = this.entries.get(tenantId);
     if (e) return Promise.resolve(e.policy);
+    const f = this.failed.get(tenantId);
+    if (f) return Promise.reject(f.error);
     return this.load(tenantId).then((entry) => entry.policy);
   }
 
@@ -180,7 +192,7 @@ export class TenantPolicies {
 
   private async applyChanges(changes: { tenantId: string; changedAt: Date }[]): Promise<void> {
     for (const c of changes) {
-      const e = this.entries.get(c.tenantId);
+      const e = this.entries.get(c.tenantId) ?? this.failed.get(c.tenantId);
       if (!e || e.changedAt === c.changedAt.getTime()) continue;
       this.counters.reloads++;
       try {
@@ -226,10 +238,12 @@ export class TenantPolicies {
         'tenant HMAC key cannot be decrypted (wrong CUSTODIAN_ENCRYPTION_KEY?)',
       );
       if (previous) return this.keep(tenantId, previous, changedAt);
-      throw new TenantPolicyUnavailableError(
+      const error = new TenantPolicyUnavailableError(
         tenantId,
         `tenant ${tenantId}: HMAC key cannot be decrypted; its data cannot be processed safely`,
       );
+      this.failed.set(tenantId, { error, changedAt });
+      throw error;
     }
 
     let source: CompiledTenantPolicy['source'] = active.policy ? 'tenant' : 'default';
@@ -277,6 +291,7 @@ export class TenantPolicies {
       }),
     };
     this.entries.set(tenantId, entry);
+    this.failed.delete(tenantId);
     return entry;
   }
 
@@ -284,6 +299,7 @@ export class TenantPolicies {
   private keep(tenantId: string, previous: Entry, changedAt: number): Entry {
     const kept = { ...previous, changedAt };
     this.entries.set(tenantId, kept);
+    this.failed.delete(tenantId);
     return kept;
   }
 

@@ -8,9 +8,8 @@
  * so a credential header sits beside the plain ones); the plaintext lives in the exporter's
  * closure, is never logged, never cached elsewhere, never written back.
  *
- * Kinds: otlphttp → OtlpHttpExporter, otlpgrpc → OtlpGrpcExporter, zipkin → ZipkinExporter;
- * store → StoreExporter and kafka → KafkaExporter when the worker passes their dependencies
- * (`createSinkExporterFactory`: the trace store, the Kafka client). A kind without an exporter
+ * Kinds: built by libs/exporters' factory (otlphttp, otlpgrpc, zipkin; store and kafka when
+ * the worker passes their dependencies to `createSinkExporterFactory`). A kind without an exporter
  * resolves to undefined with a warning (logged once per sink version) and a counter, so routes
  * to it are visible, not silently dropped.
  *
@@ -22,20 +21,23 @@
 import { decryptSecretJson, sinkSecretAad } from '@custodian/auth';
 import { SinkRepository, type PrismaClient, type Sink, type SinkKind } from '@custodian/db';
 import {
-  KafkaExporter,
-  type KafkaExporterOptions,
-  OtlpGrpcExporter,
-  type OtlpGrpcSinkConfig,
-  OtlpHttpExporter,
-  type OtlpHttpSinkConfig,
+  defaultSinkExporterFactory,
+  mergeSinkConfig,
   type SinkExporter,
-  StoreExporter,
-  type StoreExporterOptions,
-  type TraceStoreWriter,
-  ZipkinExporter,
-  type ZipkinSinkConfig,
+  type SinkExporterFactory,
 } from '@custodian/exporters';
 import { ChangePoller, type TenantConfigLogger } from './change-poller';
+
+// The factory lives in libs/exporters (the admin's connectivity test builds exporters the same
+// way); re-exported so the worker keeps one import site.
+export {
+  createSinkExporterFactory,
+  defaultSinkExporterFactory,
+  mergeSinkConfig,
+  type SinkContext,
+  type SinkExporterDeps,
+  type SinkExporterFactory,
+} from '@custodian/exporters';
 
 /** One of a tenant's sinks with its exporter. */
 export interface ResolvedSink {
@@ -47,51 +49,6 @@ export interface ResolvedSink {
   /** A disabled sink is listed (routes can name it) but `resolve` returns no exporter for it. */
   readonly enabled: boolean;
   readonly exporter: SinkExporter;
-}
-
-/** Which sink an exporter is built for. */
-export interface SinkContext {
-  tenantId: string;
-  sinkId: string;
-}
-
-/** Builds an exporter for a kind and its merged (plain + decrypted secret) config. */
-export type SinkExporterFactory = (
-  kind: SinkKind,
-  config: Record<string, unknown>,
-  /** Always given by TenantSinks; the store and kafka kinds need it. */
-  context?: SinkContext,
-) => SinkExporter | undefined;
-
-/** The kinds libs/exporters implements; others (kafka, store) return undefined. */
-export const defaultSinkExporterFactory: SinkExporterFactory = (kind, config) => {
-  switch (kind) {
-    case 'otlphttp':
-      return new OtlpHttpExporter(config as unknown as OtlpHttpSinkConfig);
-    case 'otlpgrpc':
-      return new OtlpGrpcExporter(config as unknown as OtlpGrpcSinkConfig);
-    case 'zipkin':
-      return new ZipkinExporter(config as unknown as ZipkinSinkConfig);
-    default:
-      return undefined;
-  }
-};
-
-/** What the store and kafka kinds need from the worker. */
-export interface SinkExporterDeps {
-  store?: { writer: TraceStoreWriter; options?: StoreExporterOptions };
-  kafka?: Omit<KafkaExporterOptions, 'tenantId'>;
-}
-
-/** The default kinds plus `store` and `kafka` when their dependencies are given. */
-export function createSinkExporterFactory(deps: SinkExporterDeps): SinkExporterFactory {
-  return (kind, config, context) => {
-    if (kind === 'store' && deps.store && context)
-      return new StoreExporter(context.tenantId, deps.store.writer, deps.store.options);
-    if (kind === 'kafka' && deps.kafka && context)
-      return new KafkaExporter(config, { ...deps.kafka, tenantId: context.tenantId });
-    return defaultSinkExporterFactory(kind, config, context);
-  };
 }
 
 export interface TenantSinksOptions {
@@ -132,25 +89,6 @@ interface TenantEntry {
   list: readonly ResolvedSink[];
   byId: Map<string, ResolvedSink>;
   loadedAt: number;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The row's config with its secret settings merged in (headers merged key by key). */
-export function mergeSinkConfig(config: unknown, secret: unknown): Record<string, unknown> {
-  const plain = isRecord(config) ? config : {};
-  if (!isRecord(secret)) return { ...plain };
-  const merged: Record<string, unknown> = { ...plain, ...secret };
-  if (isRecord(plain.headers) || isRecord(secret.headers)) {
-    merged.headers = {
-      ...(isRecord(plain.headers) ? plain.headers : {}),
-      ...(isRecord(secret.headers) ? secret.headers : {}),
-    };
-  }
-  if (isRecord(plain.tls) && isRecord(secret.tls)) merged.tls = { ...plain.tls, ...secret.tls };
-  return merged;
 }
 
 export class TenantSinks {

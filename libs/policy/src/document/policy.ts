@@ -3,7 +3,7 @@
  *
  *   { version: 1, attributes: [...], redaction: {...},
  *     sampling: { head: {...}, tail: { decision_wait, num_traces, policies: [...] } },
- *     retention: {...}, routes: [...] }
+ *     retention: {...}, routes: [...], span_metrics: { export_to: [...], interval } }
  *
  * written by tenants in JSON or YAML. `parsePolicy` parses and validates it in one go and
  * reports every problem at once, each with its path and, from the source text, its line (YAML
@@ -27,6 +27,7 @@ import {
   validateRetentionConfig,
 } from '../retention/retention';
 import { DEFAULT_ROUTES, type RoutesConfig, validateRoutesConfig } from '../routes/routes';
+import { type SpanMetricsExportConfig, validateSpanMetricsConfig } from '../routes/span-metrics';
 import { type SamplingConfig, validateSamplingConfig } from '../sampling/config';
 import { type PolicyProblem, checkKeys, expectRecord, typeName } from './validate';
 
@@ -48,6 +49,8 @@ export interface PolicyDocument {
   retention: RetentionConfig;
   /** Which sinks receive what. */
   routes: RoutesConfig;
+  /** Optional: span metrics exported to sinks as OTLP metrics (absent: not exported). */
+  span_metrics?: SpanMetricsExportConfig;
 }
 
 export type PolicyFormat = 'json' | 'yaml';
@@ -66,6 +69,7 @@ const TOP_KEYS = [
   'sampling',
   'retention',
   'routes',
+  'span_metrics',
 ] as const;
 
 /** Validates a parsed document (plain JS values); reports every problem at once. */
@@ -115,12 +119,16 @@ export function validatePolicy(raw: unknown): PolicyParseResult {
   const routes = present(obj.routes)
     ? validateRoutesConfig(obj.routes, 'routes')
     : { config: structuredClone(DEFAULT_ROUTES), problems: [] };
+  const spanMetrics = present(obj.span_metrics)
+    ? validateSpanMetricsConfig(obj.span_metrics, 'span_metrics')
+    : { problems: [] };
   problems.push(
     ...attributes.problems,
     ...redaction.problems,
     ...sampling.problems,
     ...retention.problems,
     ...routes.problems,
+    ...spanMetrics.problems,
   );
 
   if (problems.length) return { problems };
@@ -133,6 +141,8 @@ export function validatePolicy(raw: unknown): PolicyParseResult {
     routes: routes.config!,
   };
   if (typeof obj.description === 'string') policy.description = obj.description;
+  // Only when present, so documents without it normalize (and hash) exactly as before.
+  if (spanMetrics.config) policy.span_metrics = spanMetrics.config;
   return { policy, problems };
 }
 

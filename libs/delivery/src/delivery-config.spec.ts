@@ -28,6 +28,7 @@ describe('delivery config', () => {
         'delivery.maxRetryQueueBatches',
         'delivery.maxDeadLetters',
         'delivery.retryConcurrency',
+        'delivery.laneScanMs',
         'delivery.jitter',
         'delivery.maxBackoffMs',
       ],

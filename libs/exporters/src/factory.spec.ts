@@ -1,5 +1,7 @@
-import { OtlpGrpcExporter, OtlpHttpExporter, ZipkinExporter } from '@custodian/exporters';
-import { defaultSinkExporterFactory, mergeSinkConfig } from './tenant-sinks';
+import { OtlpGrpcExporter } from './otlp-grpc.exporter';
+import { OtlpHttpExporter } from './otlp-http.exporter';
+import { ZipkinExporter } from './zipkin.exporter';
+import { defaultSinkExporterFactory, mergeSinkConfig } from './factory';
 
 describe('mergeSinkConfig', () => {
   it('merges secret headers beside the plain ones, the secret winning a clash', () => {

@@ -28,6 +28,11 @@ export interface DeliveryConfig {
   retryConcurrency: number;
   /** How long close() waits for in-flight exports before it stops waiting. */
   closeTimeoutMs: number;
+  /**
+   * How often a running SinkDelivery rescans the Redis set of lanes, so that batches the admin
+   * redrove for a sink this worker has no lane for yet are picked up (one SMEMBERS per scan).
+   */
+  laneScanMs: number;
 }
 
 export const DEFAULT_DELIVERY_CONFIG: DeliveryConfig = {
@@ -42,6 +47,7 @@ export const DEFAULT_DELIVERY_CONFIG: DeliveryConfig = {
   maxDeadLetters: 1_000,
   retryConcurrency: 2,
   closeTimeoutMs: 10_000,
+  laneScanMs: 5_000,
 };
 
 export interface ConfigProblem {
@@ -74,6 +80,7 @@ export function validateDeliveryConfig(
   intAtLeast('maxDeadLetters', 1);
   intAtLeast('retryConcurrency', 1);
   intAtLeast('closeTimeoutMs', 0);
+  intAtLeast('laneScanMs', 10);
   if (typeof config.jitter !== 'number' || !(config.jitter >= 0 && config.jitter <= 1))
     problems.push({ path: `${prefix}.jitter`, message: 'must be between 0 and 1' });
   if (

@@ -1,7 +1,8 @@
 /**
  * Durable delivery to sinks: batching per sink, a first export attempt, then Redis-backed
- * retry and dead-letter queues per sink (issue #5 item 5). Plain classes; the worker's Nest
- * module wires them.
+ * retry and dead-letter queues per sink (issue #5 item 5). Plain classes: the worker wires the
+ * data plane (SinkBatcher, SinkDelivery); the admin wires only the control plane
+ * (DeadLetterControl: list, redrive, purge — it never exports).
  */
 export {
   DEFAULT_DELIVERY_CONFIG,
@@ -36,3 +37,8 @@ export {
   type ResolveSink,
   type SinkDeliveryOptions,
 } from './sink-delivery';
+export {
+  DeadLetterControl,
+  type DeadLetterControlOptions,
+  type DeadLetterCounts,
+} from './dead-letter-control';

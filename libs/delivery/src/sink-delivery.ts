@@ -14,15 +14,21 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import {
-  ExportError,
-  type ExportBatch,
-  type ExportSignal,
-  type SinkExporter,
-} from '@custodian/exporters';
+import { ExportError, type ExportBatch, type SinkExporter } from '@custodian/exporters';
 import { DeadLetterStore, type DeadLetterPage, type DeadLetterReason } from './dead-letters';
 import { deliveryMetrics, type DeliveryMetrics } from './delivery-metrics';
 import { resolveDeliveryConfig, retryDelayMs, type DeliveryConfig } from './delivery-config';
+import {
+  BACKOFF_TYPE,
+  QUEUED_STATES,
+  laneName,
+  parseSinkMember,
+  redriveJob,
+  requireIds,
+  sinkMember,
+  sinksKey,
+  type RetryJobData,
+} from './retry-lane';
 
 export interface DeliverySink {
   tenantId: string;
@@ -51,19 +57,6 @@ export interface SinkDeliveryOptions {
   log?: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
 }
 
-interface RetryJobData {
-  tenantId: string;
-  sinkId: string;
-  signal: ExportSignal;
-  items: number;
-  /** The Export*ServiceRequest, base64 (BullMQ job data is JSON). */
-  payload: string;
-  firstFailedAt: number;
-  /** Exports made before this job was queued (1 after a failed first attempt, 0 on redrive). */
-  priorAttempts: number;
-  lastError: string;
-}
-
 /** Thrown by a retry attempt so that BullMQ's backoff strategy can read the sink's delay. */
 class RetryLater extends Error {
   constructor(
@@ -82,9 +75,6 @@ interface SinkLane {
   worker?: Worker<RetryJobData>;
 }
 
-const QUEUED_STATES = ['wait', 'delayed', 'active', 'prioritized'] as const;
-const BACKOFF_TYPE = 'custodian';
-
 export class SinkDelivery {
   readonly config: DeliveryConfig;
   private readonly redis: Redis;
@@ -93,6 +83,8 @@ export class SinkDelivery {
   private readonly lanes = new Map<string, SinkLane>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private closing = false;
+  private scanTimer?: NodeJS.Timeout;
+  private scanning?: Promise<void>;
 
   constructor(private readonly options: SinkDeliveryOptions) {
     this.config = resolveDeliveryConfig(options.config);
@@ -108,12 +100,30 @@ export class SinkDelivery {
 
   /**
    * Starts retry workers for every sink that has ever queued a batch (from Redis), so that
-   * batches queued before a restart are delivered without waiting for new traffic.
+   * batches queued before a restart are delivered without waiting for new traffic; then
+   * rescans that set every `laneScanMs`, so that lanes another process registered since (a
+   * redrive from the admin's DeadLetterControl) get a worker here too.
    */
   async start(): Promise<void> {
+    await this.scanLanes();
+    if (this.scanTimer || this.closing) return;
+    this.scanTimer = setInterval(() => {
+      if (this.scanning) return;
+      this.scanning = this.scanLanes()
+        .catch((err: unknown) =>
+          this.log('warn', 'lane scan failed', {
+            err: err instanceof Error ? err.message : String(err),
+          }),
+        )
+        .finally(() => (this.scanning = undefined));
+    }, this.config.laneScanMs);
+    this.scanTimer.unref();
+  }
+
+  private async scanLanes(): Promise<void> {
     for (const member of await this.redis.smembers(this.sinksKey())) {
-      const [tenantId, sinkId] = JSON.parse(member) as [string, string];
-      this.lane(tenantId, sinkId, true);
+      const ids = parseSinkMember(member);
+      if (ids && !this.closing) this.lane(ids[0], ids[1], true);
     }
   }
 
@@ -210,7 +220,7 @@ export class SinkDelivery {
       await this.deadLetterData(data, 'retry_queue_full', data.lastError, data.priorAttempts);
       return false;
     }
-    await this.redis.sadd(this.sinksKey(), JSON.stringify([data.tenantId, data.sinkId]));
+    await this.redis.sadd(this.sinksKey(), sinkMember(data.tenantId, data.sinkId));
     await lane.queue.add('retry', data, {
       delay: delayMs,
       attempts: Math.max(1, this.config.maxAttempts - data.priorAttempts),
@@ -384,27 +394,10 @@ export class SinkDelivery {
     requireIds(tenantId, sinkId);
     const entries = await this.deadLetters.get(tenantId, sinkId, ids);
     const lane = this.lane(tenantId, sinkId, true);
-    await this.redis.sadd(this.sinksKey(), JSON.stringify([tenantId, sinkId]));
+    await this.redis.sadd(this.sinksKey(), sinkMember(tenantId, sinkId));
     for (const e of entries) {
-      await lane.queue.add(
-        'retry',
-        {
-          tenantId,
-          sinkId,
-          signal: e.signal,
-          items: e.items,
-          payload: e.payload.toString('base64'),
-          firstFailedAt: e.firstFailedAt,
-          priorAttempts: 0,
-          lastError: e.error,
-        },
-        {
-          attempts: this.config.maxAttempts,
-          backoff: { type: BACKOFF_TYPE },
-          removeOnComplete: true,
-          removeOnFail: true,
-        },
-      );
+      const { data, opts } = redriveJob(tenantId, sinkId, e, this.config);
+      await lane.queue.add('retry', data, opts);
       await this.deadLetters.remove(tenantId, sinkId, [e.id]);
     }
     await this.refreshGauges(tenantId, sinkId);
@@ -446,6 +439,8 @@ export class SinkDelivery {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    clearInterval(this.scanTimer);
+    await this.scanning;
     const bounded = (p: Promise<unknown>) =>
       Promise.race([
         p.catch(() => undefined),
@@ -467,11 +462,11 @@ export class SinkDelivery {
   }
 
   private sinksKey(): string {
-    return `${this.config.keyPrefix}:sinks`;
+    return sinksKey(this.config.keyPrefix);
   }
 
   private lane(tenantId: string, sinkId: string, withWorker: boolean): SinkLane {
-    const name = `${this.config.keyPrefix}.${encodeURIComponent(tenantId)}.${encodeURIComponent(sinkId)}`;
+    const name = laneName(this.config.keyPrefix, tenantId, sinkId);
     let lane = this.lanes.get(name);
     if (!lane) {
       lane = {
@@ -523,8 +518,4 @@ function asExportError(err: unknown): ExportError {
   return new ExportError(err instanceof Error ? err.message : String(err), true, undefined, {
     cause: err,
   });
-}
-
-function requireIds(tenantId: string, sinkId: string): void {
-  if (!tenantId || !sinkId) throw new Error('tenantId and sinkId are required');
 }
