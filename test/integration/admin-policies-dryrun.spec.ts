@@ -120,7 +120,13 @@ async function runWorker(tenantId: string, tracesJson: string, logsJson: string,
   const rows = await new SinkRepository(db).list(tenantId);
   const sinks: TenantSink[] = rows
     .filter((r) => r.enabled)
-    .map((r) => ({ id: r.id, name: r.name, exporter: {} as never }));
+    .map((r) => ({
+      id: r.id,
+      name: r.name,
+      kind: r.kind,
+      clearedForRestricted: r.clearedForRestricted,
+      exporter: {} as never,
+    }));
   const delivered: DeliveryItem[] = [];
   const discarded: { signal: string; reason: string; count: number }[] = [];
   const decided: string[] = [];

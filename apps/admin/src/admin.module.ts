@@ -10,13 +10,17 @@ import { ApiKeysResolver } from './api-keys/api-keys.resolver';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import { AuditLogService } from './audit/audit-log.service';
 import { AuditResolver } from './audit/audit.resolver';
+import { AuditStreamModule } from './audit/audit-stream.module';
 import { AuthResolver } from './auth/auth.resolver';
+import { DeadLettersModule } from './dead-letters/dead-letters.module';
 import { costLimitPlugin, depthLimitRule, formatAdminError } from './graphql/hardening';
 import { MembershipsResolver } from './memberships/memberships.resolver';
 import { MembershipsService } from './memberships/memberships.service';
 import { PlatformResolver } from './platform/platform.resolver';
 import { PoliciesModule } from './policies/policies.module';
 import { SinksModule } from './sinks/sinks.module';
+import { TracesModule } from './traces/traces.module';
+import { UsageModule } from './usage/usage.module';
 import { TenantsResolver } from './tenants/tenants.resolver';
 import { TenantsService } from './tenants/tenants.service';
 
@@ -35,6 +39,10 @@ export const ADMIN_ROLE = 'admin';
     AdminCoreModule,
     PoliciesModule,
     SinksModule,
+    TracesModule,
+    UsageModule,
+    DeadLettersModule,
+    AuditStreamModule,
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
       inject: [CONFIG],

@@ -44,7 +44,15 @@ export function loadSession(file = sessionFile()): Session | null {
 
 interface GqlResponse<T> {
   data?: T | null;
-  errors?: { message: string; extensions?: { code?: string; problems?: string[] } }[];
+  errors?: {
+    message: string;
+    extensions?: {
+      code?: string;
+      problems?: string[];
+      /** Structured problems (policy validation): each with its path. */
+      errors?: { path: string; message: string }[];
+    };
+  }[];
 }
 
 export async function graphql<T>(
@@ -74,9 +82,11 @@ export async function graphql<T>(
   }
   if (body.errors?.length) {
     const e = body.errors[0];
-    const problems = e.extensions?.problems?.length
-      ? `\n  - ${e.extensions.problems.join('\n  - ')}`
-      : '';
+    const lines = [
+      ...(e.extensions?.problems ?? []),
+      ...(e.extensions?.errors ?? []).map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)),
+    ];
+    const problems = lines.length ? `\n  - ${lines.join('\n  - ')}` : '';
     throw new ApiError(`${e.message}${problems}`, e.extensions?.code);
   }
   return body.data as T;

@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiClient, ApiError, login, saveSession, sessionFile } from './api-client';
 
-function out(line: string): void {
+export function out(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function table(rows: Record<string, unknown>[], columns: string[]): void {
+export function table(rows: Record<string, unknown>[], columns: string[]): void {
   if (rows.length === 0) {
     out('(none)');
     return;
@@ -39,7 +39,7 @@ function readPassword(file: string | undefined): string {
 const TENANT_FIELDS = 'id slug name status';
 const KEY_FIELDS = 'id name preview signals createdAt expiresAt revokedAt';
 
-async function tenantIdOf(api: ApiClient, ref: string): Promise<string> {
+export async function tenantIdOf(api: ApiClient, ref: string): Promise<string> {
   if (/^[0-9a-f-]{36}$/i.test(ref)) return ref;
   const data = await api.request<{ tenants: { id: string; slug: string }[] }>(
     `{ tenants { id slug } }`,

@@ -9,6 +9,7 @@
  *   custodian demo [--key-file F]                          ensure the demo tenant and a key
  *   custodian bootstrap --email E [--password-file F]      the first platform admin (database)
  *   custodian login / whoami / tenants / keys / audit      through the admin GraphQL API
+ *   custodian policies / sinks / dead-letters              a tenant's resources, through the API
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
@@ -17,6 +18,7 @@ import { startProcess } from './start';
 import { runAdminCommand } from './commands';
 import { API_USAGE, runApiCommand } from './api-commands';
 import { runBootstrap } from './bootstrap';
+import { RESOURCE_USAGE, runResourceCommand } from './resource-commands';
 
 const USAGE = `usage:
   custodian start [--target=<role>[,<role>...]]   roles: gateway, worker, admin, all
@@ -25,7 +27,8 @@ const USAGE = `usage:
   custodian apikey create --tenant <slug> [--name <name>] [--signals traces,logs,metrics] [--expires-days <n>]
   custodian demo [--key-file <path>]
   custodian bootstrap --email <email> [--password-file <path>]
-${API_USAGE}`;
+${API_USAGE}
+${RESOURCE_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -57,6 +60,10 @@ async function main(argv: string[]): Promise<number> {
     case 'keys':
     case 'audit':
       return runApiCommand(command, rest);
+    case 'policies':
+    case 'sinks':
+    case 'dead-letters':
+      return runResourceCommand(command, rest);
     case undefined:
     case 'help':
     case '--help':

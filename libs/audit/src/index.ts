@@ -15,3 +15,9 @@ export {
   type ChainedAuditRecord,
   type ChainVerification,
 } from './chain';
+export {
+  AUDIT_SCOPE_NAME,
+  AUDIT_SERVICE_NAME,
+  auditEventToLogRecord,
+  auditEventsToLogs,
+} from './otlp-logs';

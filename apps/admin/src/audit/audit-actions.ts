@@ -25,6 +25,8 @@ export type AuditAction =
   | 'api_key.revoke'
   | 'audit.export'
   | 'audit.verify'
+  | 'audit.stream_configure'
+  | 'audit.stream_disable'
   | `policy.${string}`
   | `sink.${string}`
   | `trace.${string}`

@@ -47,12 +47,15 @@ import {
 } from '@custodian/otlp';
 import {
   DEFAULT_POLICY,
+  RESTRICTED_PLACEHOLDER,
+  applySinkClearance,
   canonicalJson,
   compilePolicy,
   dryRunPolicy,
   fromCollectorConfig,
   parsePolicy,
   policyHash,
+  sinkClearedForRestricted,
   validatePolicy,
   type DryRunResult,
   type DryRunSample,
@@ -452,13 +455,22 @@ export class PoliciesService {
     const sinks: DryRunSinkView[] = result.sinks.map((s) => {
       const row = rows.get(s.sink);
       const delivered = row !== undefined && row.enabled;
-      if (s.restrictedFields && row && !row.clearedForRestricted) {
-        // The worker decides on the route's restricted_fields alone (it does not consult the
-        // sink's flag), so say so rather than let the output look vetted.
+      // What the sink really gets: the worker sends restricted values only when the route
+      // allows them AND the sink is cleared (libs/policy applySinkClearance), so mirror it.
+      let restrictedFields = s.restrictedFields;
+      let traces = s.traces;
+      let logs = s.logs;
+      let metrics = s.metrics;
+      if (s.restrictedFields && row && !sinkClearedForRestricted(row)) {
         warnings.push({
           path: 'routes',
-          message: `the route to "${s.sink}" sends restricted values, but the sink is not cleared for restricted fields`,
+          message: `the route to "${s.sink}" allows restricted values, but the sink is not cleared for restricted fields: it receives ${RESTRICTED_PLACEHOLDER} instead`,
         });
+        restrictedFields = false;
+        if (traces) traces = applySinkClearance({ restrictedFields: true, data: traces }, row).data;
+        if (logs) logs = applySinkClearance({ restrictedFields: true, data: logs }, row).data;
+        if (metrics)
+          metrics = applySinkClearance({ restrictedFields: true, data: metrics }, row).data;
       }
       if (!delivered) {
         for (const [signal, n] of [
@@ -474,13 +486,13 @@ export class PoliciesService {
         exists: row !== undefined,
         enabled: row?.enabled ?? false,
         kind: row?.kind ?? null,
-        restrictedFields: s.restrictedFields,
+        restrictedFields,
         spans: s.spans,
         logRecords: s.logRecords,
         dataPoints: s.dataPoints,
-        tracesJson: s.traces ? encodeTracesJson(s.traces) : null,
-        logsJson: s.logs ? encodeLogsJson(s.logs) : null,
-        metricsJson: s.metrics ? encodeMetricsJson(s.metrics) : null,
+        tracesJson: traces ? encodeTracesJson(traces) : null,
+        logsJson: logs ? encodeLogsJson(logs) : null,
+        metricsJson: metrics ? encodeMetricsJson(metrics) : null,
       };
     });
     return {

@@ -10,7 +10,7 @@
  *   a patch (maps merge key by key, null removes a key), so rotating one header does not
  *   require re-sending the others; `clearSecret` removes the whole secret.
  * - The connectivity test builds the exporter the way the worker does (the same factory and
- *   the same merge of plain and secret settings, apps/worker/src/tenants/tenant-sinks.ts) and
+ *   the same merge of plain and secret settings, libs/exporters factory.ts) and
  *   exports one minimal, valid request — one span (or log record, or data point, for a sink
  *   that takes no traces) whose resource says `custodian.connectivity_test=true` — with a
  *   short timeout. Its answer never contains a secret: any secret value that a backend echoes
@@ -31,7 +31,13 @@ import {
   type Sink,
   type SinkPatch,
 } from '@custodian/db';
-import { ExportError, type ExportSignal, type SinkExporter } from '@custodian/exporters';
+import {
+  ExportError,
+  defaultSinkExporterFactory,
+  mergeSinkConfig,
+  type ExportSignal,
+  type SinkExporter,
+} from '@custodian/exporters';
 import { CONFIG } from '@custodian/ops';
 import {
   encodeLogs,
@@ -41,10 +47,6 @@ import {
   type MetricsData,
   type TracesData,
 } from '@custodian/otlp';
-import {
-  defaultSinkExporterFactory,
-  mergeSinkConfig,
-} from '../../../worker/src/tenants/tenant-sinks';
 import { AdminAudit } from '../audit/admin-audit.service';
 import type { Actor } from '../auth/actor';
 import { adminError, conflict, notFound } from '../auth/errors';
