@@ -14,6 +14,8 @@ RUN_DIR="$CUSTODIAN_STACK_DIR/run"
 LOG_DIR="$CUSTODIAN_STACK_DIR/logs"
 PID_FILE="$RUN_DIR/custodian.pid"
 KEY_FILE="$CUSTODIAN_STACK_DIR/demo-api-key"
+ADMIN_EMAIL="admin@custodian.local"
+ADMIN_PASSWORD_FILE="$CUSTODIAN_STACK_DIR/demo-admin-password"
 : "${CUSTODIAN_OPS_PORT:=9464}" "${CUSTODIAN_ADMIN_PORT:=4000}"
 : "${CUSTODIAN_OTLP_GRPC_PORT:=4317}" "${CUSTODIAN_OTLP_HTTP_PORT:=4318}" "${CUSTODIAN_ZIPKIN_PORT:=9411}"
 export CUSTODIAN_OPS_PORT CUSTODIAN_ADMIN_PORT CUSTODIAN_OTLP_GRPC_PORT CUSTODIAN_OTLP_HTTP_PORT CUSTODIAN_ZIPKIN_PORT
@@ -59,6 +61,8 @@ up() {
   echo "== demo tenant"
   demo_json=$(node dist/apps/custodian/src/main.js demo --key-file "$KEY_FILE" --zipkin-url "$ZIPKIN_URL")
   api_key=$(node -e 'console.log(JSON.parse(process.argv[1]).apiKey)' "$demo_json")
+  tenant_id=$(node -e 'console.log(JSON.parse(process.argv[1]).tenantId)' "$demo_json")
+  ensure_demo_admin
 
   if pid=$(custodian_pid); then
     echo "custodian: already running (pid $pid)"
@@ -97,15 +101,36 @@ Readiness:
 EOT
   curl -sS "http://127.0.0.1:${CUSTODIAN_OPS_PORT}/readyz" |
     node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log(`  ${r.status}`);for(const c of r.checks)console.log(`  ${c.ok?"ok  ":"DOWN"} ${c.role} -> ${c.dependency}${c.error?": "+c.error:""}`)})'
-  if listening "$CUSTODIAN_OTLP_HTTP_PORT"; then send_sample "$api_key"; fi
+  if [ -s "$ADMIN_PASSWORD_FILE" ]; then
+    cat <<EOT
+
+Admin API sign-in (platform admin): $ADMIN_EMAIL, password in $ADMIN_PASSWORD_FILE
+  CLI: node dist/apps/custodian/src/main.js login --url http://127.0.0.1:${CUSTODIAN_ADMIN_PORT}/graphql --email $ADMIN_EMAIL --password-file $ADMIN_PASSWORD_FILE
+       then e.g. \`... tenants\`, \`... policies list --tenant demo\` (docs/admin-api.md)
+EOT
+  fi
+  if listening "$CUSTODIAN_OTLP_HTTP_PORT"; then send_sample "$api_key" "$tenant_id"; fi
   echo
   echo "Stop everything with: npm run down"
+}
+
+# The first platform admin of this local install, with a generated password kept in
+# $ADMIN_PASSWORD_FILE (mode 600). Skipped when an admin exists already.
+ensure_demo_admin() {
+  [ -s "$ADMIN_PASSWORD_FILE" ] && return 0
+  mkdir -p "$LOG_DIR"
+  (umask 077 && node -e 'process.stdout.write(require("crypto").randomBytes(18).toString("base64url"))' >"$ADMIN_PASSWORD_FILE")
+  if ! node dist/apps/custodian/src/main.js bootstrap --email "$ADMIN_EMAIL" --password-file "$ADMIN_PASSWORD_FILE" \
+    >"$LOG_DIR/bootstrap.log" 2>&1; then
+    rm -f "$ADMIN_PASSWORD_FILE"
+    echo "demo admin: not created: $(tail -n 1 "$LOG_DIR/bootstrap.log")"
+  fi
 }
 
 # One agent run (a trace of 4 spans: plan, LLM call with a prompt holding an email address and
 # an API key, a failed tool call, the run itself) over OTLP/HTTP JSON with the demo key.
 send_sample() {
-  local key=$1 trace span now
+  local key=$1 tenant_id=$2 trace span now
   trace=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
   now=$(date +%s%N)
   span() { od -An -N8 -tx1 /dev/urandom | tr -d ' \n'; }
@@ -153,6 +178,11 @@ JSON
     ' "$spans"
   else
     echo "  not in Zipkin after 30 s; see $LOG_DIR/custodian.log" >&2
+  fi
+  if [ -s "$ADMIN_PASSWORD_FILE" ]; then
+    echo "  and in Custodian's trace store, through the admin API (http://127.0.0.1:${CUSTODIAN_ADMIN_PORT}/graphql):"
+    node scripts/demo-admin.js "http://127.0.0.1:${CUSTODIAN_ADMIN_PORT}/graphql" "$ADMIN_EMAIL" \
+      "$ADMIN_PASSWORD_FILE" "$tenant_id" "$trace" || true
   fi
 }
 

@@ -76,14 +76,22 @@ async function isLiveKey(
   return verifyApiKeySecret(parsed.secret, row.secretHash, config.apiKeyPepper);
 }
 
-/** The demo tenant's Zipkin sink and a policy that keeps everything and routes it there. */
+/** The demo policy's description; a demo policy without the trace store route is upgraded. */
+const DEMO_POLICY_COMMENT = 'created by custodian demo';
+
+/**
+ * The demo tenant's sinks — the Zipkin server (restricted values withheld) and Custodian's own
+ * trace store (which keeps them, encrypted, for the admin API's audited reveal) — and a policy
+ * that keeps everything and routes it to both.
+ */
 async function ensureDemoRouting(
   db: PrismaClient,
   tenantId: string,
   zipkinUrl: string,
 ): Promise<void> {
   const sinks = new SinkRepository(db);
-  if (!(await sinks.list(tenantId)).some((s) => s.name === 'zipkin')) {
+  const existing = new Set((await sinks.list(tenantId)).map((s) => s.name));
+  if (!existing.has('zipkin')) {
     await sinks.create(tenantId, {
       name: 'zipkin',
       kind: 'zipkin',
@@ -91,13 +99,29 @@ async function ensureDemoRouting(
       clearedForRestricted: false,
     });
   }
+  if (!existing.has('store')) {
+    await sinks.create(tenantId, {
+      name: 'store',
+      kind: 'store',
+      config: {},
+      clearedForRestricted: true,
+    });
+  }
   const versions = new PolicyVersionRepository(db);
-  if ((await versions.active(tenantId))?.policy) return;
+  const active = (await versions.active(tenantId))?.policy;
+  if (active) {
+    const routes = (active.document as { routes?: { sink: string }[] }).routes ?? [];
+    // A policy the operator wrote is theirs; only the demo's own older policy is upgraded.
+    if (active.comment !== DEMO_POLICY_COMMENT || routes.some((r) => r.sink === 'store')) return;
+  }
   const source = JSON.stringify({
     version: 1,
     description:
-      'Demo: the platform defaults (every detector, GenAI content restricted), all to Zipkin',
-    routes: [{ sink: 'zipkin', select: 'all', restricted_fields: false }],
+      'Demo: the platform defaults (every detector, GenAI content restricted), all to Zipkin and to the trace store',
+    routes: [
+      { sink: 'zipkin', select: 'all', restricted_fields: false },
+      { sink: 'store', select: 'all', restricted_fields: true },
+    ],
   });
   const { policy, problems } = parsePolicy(source, 'json');
   if (!policy) throw new RepositoryError('invalid', `demo policy: ${JSON.stringify(problems)}`);
@@ -106,7 +130,7 @@ async function ensureDemoRouting(
     source,
     format: 'json',
     checksum: policyHash(policy),
-    comment: 'created by custodian demo',
+    comment: DEMO_POLICY_COMMENT,
     createdBy: 'cli',
   });
   await versions.activate(tenantId, v.id);
