@@ -355,7 +355,7 @@ async function main(): Promise<void> {
       process.execPath,
       // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway.
       ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-      join(ROOT, 'dist/apps/custodian/src/main.js'),
+      join(ROOT, process.env.BENCH_DIST ?? 'dist', 'apps/custodian/src/main.js'),
       'start',
       '--target=gateway',
     ],

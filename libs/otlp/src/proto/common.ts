@@ -34,13 +34,14 @@ const RESOURCE = fields(1, 2);
 
 export function decodeAnyValue(r: ProtoReader, end: number): AnyValue {
   r.enter();
-  // oneof: the last member on the wire wins (protobuf merge semantics).
-  let v: AnyValue = {};
+  // oneof: the last member on the wire wins (protobuf merge semantics). No placeholder object
+  // up front: one allocation per value, not two (the decoder's GC share, issue #5).
+  let v: AnyValue | undefined;
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
       case 0x0a:
-        v = { stringValue: r.string(end, tag, 'AnyValue.string_value') };
+        v = { stringValue: r.string(end, tag, 'AnyValue.string_value', false) };
         break;
       case 0x10:
         v = { boolValue: r.bool() };
@@ -70,7 +71,7 @@ export function decodeAnyValue(r: ProtoReader, end: number): AnyValue {
   }
   r.finish(end, 'AnyValue');
   r.leave();
-  return v;
+  return v ?? {};
 }
 
 /** ArrayValue: repeated AnyValue values = 1. */
@@ -112,7 +113,7 @@ function decodeKeyValues(r: ProtoReader, end: number): KeyValue[] {
 export function decodeKeyValue(r: ProtoReader, end: number): KeyValue {
   r.enter();
   let key = '';
-  let value: AnyValue = {};
+  let value: AnyValue | undefined;
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
@@ -130,7 +131,7 @@ export function decodeKeyValue(r: ProtoReader, end: number): KeyValue {
   }
   r.finish(end, 'KeyValue');
   r.leave();
-  return { key, value };
+  return { key, value: value ?? {} };
 }
 
 /** Reads one length-delimited KeyValue field (tag already read) and appends it. */

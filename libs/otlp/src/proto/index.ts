@@ -3,7 +3,7 @@
  * The reader/writer primitives are internal; only what callers need is exported.
  */
 export { OtlpDecodeError } from './errors';
-export { MAX_NESTING_DEPTH } from './reader';
+export { MAX_NESTING_DEPTH, StringInterner, type DecodeOptions } from './reader';
 export { decodeTraces, encodeTraces } from './traces';
 export { decodeLogs, encodeLogs } from './logs';
 export { decodeMetrics, encodeMetrics } from './metrics';

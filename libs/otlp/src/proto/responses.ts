@@ -78,7 +78,7 @@ export function decodeExportResponse(signal: OtlpSignal, bytes: Uint8Array): Exp
       while (r.pos < e) {
         const t = r.tag();
         if (t === 0x08) p.rejected = r.int64();
-        else if (t === 0x12) p.errorMessage = r.string(e, t, `${partialName}.error_message`);
+        else if (t === 0x12) p.errorMessage = r.string(e, t, `${partialName}.error_message`, false);
         else r.skip(t, e, PARTIAL, partialName);
       }
       r.finish(e, partialName);

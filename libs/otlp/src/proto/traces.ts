@@ -32,7 +32,7 @@ import {
   writeResourceField,
   writeScopeField,
 } from './common';
-import { ProtoReader } from './reader';
+import { type DecodeOptions, ProtoReader } from './reader';
 import { encodeMessage, int32Size, type ProtoWriter, type SizeTape, varintSize } from './writer';
 
 const EMPTY = new Uint8Array(0);
@@ -46,8 +46,8 @@ const LINK = fields(1, 2, 3, 4, 5, 6);
 const STATUS = fields(2, 3);
 
 /** Decodes an ExportTraceServiceRequest; throws OtlpDecodeError on malformed input. */
-export function decodeTraces(bytes: Uint8Array): TracesData {
-  const r = new ProtoReader(bytes);
+export function decodeTraces(bytes: Uint8Array, options: DecodeOptions = {}): TracesData {
+  const r = new ProtoReader(bytes, options.interner);
   const end = bytes.length;
   const resourceSpans: ResourceSpans[] = [];
   while (r.pos < end) {
@@ -265,7 +265,7 @@ function decodeStatus(r: ProtoReader, end: number): Status {
     const tag = r.tag();
     switch (tag) {
       case 0x12:
-        status.message = r.string(end, tag, 'Status.message');
+        status.message = r.string(end, tag, 'Status.message', false);
         break;
       case 0x18:
         status.code = r.int32();
