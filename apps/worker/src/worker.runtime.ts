@@ -41,6 +41,8 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
   private readonly sinks: TenantSinks;
   private readonly delivery: SinkDelivery;
   private readonly batchers = new Map<string, SinkBatcher>();
+  /** Items handed to batchers whose onDone has not run yet (the backpressure measure). */
+  private pendingItems = 0;
   private readonly consumer: WorkerConsumer;
   /** Trace store, retention job, span metric and usage rollups. */
   private readonly store: WorkerStore;
@@ -120,6 +122,19 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
       name: 'custodian_worker_tail_decisions_total',
       help: 'Traces decided by tail sampling, by tenant, outcome and cause (decision_wait, late_span, num_traces, budget, flush).',
       labelNames: ['tenant', 'sampled', 'cause'],
+      registers: [registry],
+    });
+    const pendingGauge: Gauge = new Gauge({
+      name: 'custodian_worker_delivery_pending_items',
+      help: 'Items handed to sinks and not yet exported or durably queued; the consumer pauses past CUSTODIAN_DELIVERY_MAX_PENDING_ITEMS.',
+      registers: [registry],
+      collect: () => {
+        pendingGauge.set(this.pendingItems);
+      },
+    });
+    const paused = new Counter({
+      name: 'custodian_worker_backpressure_seconds_total',
+      help: 'Seconds the consumer waited for sinks to catch up before reading more records.',
       registers: [registry],
     });
     const withheld = new Counter({
@@ -227,6 +242,8 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
         drainTimeoutMs: 10_000,
         sessionTimeoutMs: config.kafkaWorkerSessionTimeoutMs,
         heartbeatIntervalMs: config.kafkaWorkerHeartbeatMs,
+        overloaded: () => this.pendingItems >= config.deliveryMaxPendingItems,
+        onPaused: (seconds) => paused.inc(seconds),
       },
       () =>
         new PartitionProcessor({
@@ -259,7 +276,19 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
       );
       this.batchers.set(key, b);
     }
-    b.add({ data: item.data, items: item.items, onDone: item.onDone });
+    this.pendingItems += item.items;
+    let done = false;
+    b.add({
+      data: item.data,
+      items: item.items,
+      onDone: () => {
+        if (!done) {
+          done = true;
+          this.pendingItems -= item.items;
+        }
+        item.onDone();
+      },
+    });
   }
 
   onApplicationBootstrap(): void {

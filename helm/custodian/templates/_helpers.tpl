@@ -196,6 +196,7 @@ CUSTODIAN_DELIVERY_KEY_PREFIX: {{ $c.delivery.keyPrefix | quote }}
 CUSTODIAN_DELIVERY_MAX_ATTEMPTS: {{ $c.delivery.maxAttempts | int64 | quote }}
 CUSTODIAN_DELIVERY_INITIAL_BACKOFF_MS: {{ $c.delivery.initialBackoffMs | int64 | quote }}
 CUSTODIAN_DELIVERY_MAX_BACKOFF_MS: {{ $c.delivery.maxBackoffMs | int64 | quote }}
+CUSTODIAN_DELIVERY_MAX_PENDING_ITEMS: {{ $c.delivery.maxPendingItems | int64 | quote }}
 CUSTODIAN_RETENTION_INTERVAL_MS: {{ $c.store.retentionIntervalMs | int64 | quote }}
 CUSTODIAN_PRODUCE_TIMEOUT_MS: {{ $c.gateway.produceTimeoutMs | int64 | quote }}
 CUSTODIAN_MAX_INFLIGHT_BYTES: {{ $c.gateway.maxInflightBytes | int64 | quote }}

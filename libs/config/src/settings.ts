@@ -317,6 +317,12 @@ export const SETTINGS = {
     default: '300000',
     parse: int(0, 86400000),
   },
+  deliveryMaxPendingItems: {
+    env: 'CUSTODIAN_DELIVERY_MAX_PENDING_ITEMS',
+    doc: 'Worker: spans, log records and data points handed to sinks but not yet exported or durably queued, across all sinks; past it the worker stops reading Kafka until sinks catch up (backpressure: memory stays bounded when sinks are slower than ingest).',
+    default: '100000',
+    parse: int(1000, 10000000),
+  },
   kafkaMaxMessageBytes: {
     env: 'KAFKA_MAX_MESSAGE_BYTES',
     doc: "Largest Kafka record (one request's data for one partition); set as max.message.bytes on topics Custodian creates.",

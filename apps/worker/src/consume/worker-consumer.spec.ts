@@ -79,4 +79,80 @@ describe('WorkerConsumer', () => {
     );
     expect(f.consumerOpts[0]).toMatchObject({ sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   });
+
+  it('reads no further record while the sinks are over their bound, heartbeating meanwhile', async () => {
+    type EachBatch = (p: Record<string, unknown>) => Promise<void>;
+    let eachBatch: EachBatch | undefined;
+    const kafka = {
+      consumer: () => ({
+        events: { GROUP_JOIN: 'consumer.group_join' },
+        on: () => undefined,
+        connect: async () => undefined,
+        subscribe: async () => undefined,
+        run: async (o: { eachBatch: EachBatch }) => {
+          eachBatch = o.eachBatch;
+        },
+        stop: async () => undefined,
+        disconnect: async () => undefined,
+      }),
+      admin: () => ({ connect: async () => undefined, disconnect: async () => undefined }),
+    } as unknown as Kafka;
+    let pending = 0;
+    const handled: string[] = [];
+    let paused = 0;
+    const c = new WorkerConsumer(
+      kafka,
+      {
+        groupId: 'g',
+        tickMs: 60_000,
+        drainTimeoutMs: 100,
+        lagIntervalMs: 0,
+        overloaded: () => pending >= 2,
+        onPaused: (s) => (paused += s),
+      },
+      () =>
+        ({
+          handle: async (r: { offset: string }) => {
+            handled.push(r.offset);
+            pending++; // each record hands one item to a sink that has not answered yet
+          },
+          flushAll: async () => undefined,
+          trackers: Object.fromEntries(
+            ['traces', 'logs', 'metrics'].map((sig) => [
+              sig,
+              { pendingRecords: 0, committable: () => undefined },
+            ]),
+          ),
+        }) as never,
+      pino({ level: 'silent' }),
+    );
+    await c.start();
+    let beats = 0;
+    const batch = eachBatch!({
+      batch: {
+        topic: 'otlp.traces',
+        partition: 0,
+        messages: ['0', '1', '2', '3'].map((offset) => ({
+          offset,
+          value: Buffer.from('x'),
+          key: null,
+          headers: {},
+        })),
+      },
+      resolveOffset: () => undefined,
+      heartbeat: async () => {
+        beats++;
+      },
+      isRunning: () => true,
+      isStale: () => false,
+    });
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(handled).toEqual(['0', '1']); // held at the bound
+    expect(beats).toBeGreaterThanOrEqual(1); // the group keeps the partition meanwhile
+    pending = 0; // the sinks caught up
+    await batch;
+    expect(handled).toEqual(['0', '1', '2', '3']);
+    expect(paused).toBeGreaterThan(1);
+    await c.stop();
+  });
 });

@@ -36,6 +36,13 @@ export interface WorkerConsumerOptions {
   heartbeatIntervalMs?: number;
   /** How often consumer lag is measured (0 = never). */
   lagIntervalMs?: number;
+  /**
+   * Backpressure: while this answers true (sinks hold more undelivered items than the worker
+   * may keep in memory), the consumer reads no further record, heartbeating meanwhile, and
+   * `onPaused` is told how long it waited.
+   */
+  overloaded?: () => boolean;
+  onPaused?: (seconds: number) => void;
 }
 
 /** Committed lag of one partition this worker owns. */
@@ -173,6 +180,8 @@ export class WorkerConsumer {
         let n = 0;
         for (const m of batch.messages) {
           if (!isRunning() || isStale()) break;
+          if (this.opts.overloaded?.()) await this.waitForCapacity(heartbeat, isRunning);
+          if (!isRunning() || isStale()) break;
           await proc.handle({
             offset: m.offset,
             tenantId: m.headers?.[HEADERS.tenantId]?.toString(),
@@ -197,6 +206,27 @@ export class WorkerConsumer {
         );
       }, lagMs);
     }
+  }
+
+  /**
+   * Holds the partition's batch until the sinks have room again, heartbeating so the group
+   * does not take the partition away meanwhile. Offsets of records not yet handled are simply
+   * not read yet: nothing to lose.
+   */
+  private async waitForCapacity(
+    heartbeat: () => Promise<void>,
+    isRunning: () => boolean,
+  ): Promise<void> {
+    const start = Date.now();
+    let lastBeat = start;
+    while (this.opts.overloaded?.() && isRunning() && this.running) {
+      await new Promise((r) => setTimeout(r, 20));
+      if (Date.now() - lastBeat >= 1000) {
+        await heartbeat();
+        lastBeat = Date.now();
+      }
+    }
+    this.opts.onPaused?.((Date.now() - start) / 1000);
   }
 
   private async tick(): Promise<void> {
