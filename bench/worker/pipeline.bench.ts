@@ -335,12 +335,24 @@ async function drain(
     budgetMs,
     250,
   );
+  // Decided is not done: the worker's work ends when the sink has every routed span (encoding
+  // and export come after the decision), so the clocks stop only then.
+  const routed = sumMetric(text, 'custodian_worker_routed_items_total', {
+    tenant: tenant.tenantId,
+    signal: 'traces',
+  });
+  await waitUntil(
+    `${name}: ${routed} routed spans at the sink`,
+    async () => ((await sink.stats()).spans >= routed ? true : undefined),
+    budgetMs,
+    100,
+  );
   const elapsed = (performance.now() - start.t) / 1000;
   const cpu = cpuSeconds(worker.p.pid) - start.cpu;
   const kafkaCpu = kafka ? cpuSeconds(kafka) - kafkaCpu0 : undefined;
   // The last decisions are due decision_wait after the last record was read.
   const busy = Math.max(0.001, elapsed - waitMs / 1000);
-  await sleep(1500); // the batcher's last hand-off reaches the sink
+  text = await worker.metrics();
   const s = await sink.stats();
   const discardedBy = (reason: string) =>
     sumMetric(text, 'custodian_worker_discarded_items_total', {
