@@ -12,6 +12,14 @@ npm run --silent build
 
 echo "== local stack and test tools (helm, telemetrygen)"
 bash deploy/local/up.sh
+# The local platform's own process (`npm run up`) would consume the suites' records from the
+# shared otlp.* topics: stop it (its data stays; `npm run up` starts it again).
+if [ -f "$CUSTODIAN_STACK_DIR/run/custodian.pid" ] && kill -0 "$(cat "$CUSTODIAN_STACK_DIR/run/custodian.pid")" 2>/dev/null; then
+  echo "stopping the local platform's custodian process for the test run (npm run up restarts it)"
+  kill -TERM "$(cat "$CUSTODIAN_STACK_DIR/run/custodian.pid")"
+  for _ in $(seq 1 40); do kill -0 "$(cat "$CUSTODIAN_STACK_DIR/run/custodian.pid")" 2>/dev/null || break; sleep 0.5; done
+  rm -f "$CUSTODIAN_STACK_DIR/run/custodian.pid"
+fi
 bash deploy/local/install-tools.sh
 
 # The suites use their own database, migrated like production, so tests never touch demo data.
