@@ -20,6 +20,7 @@ import {
   type PrismaClient,
 } from '@custodian/db';
 import { policyHash, type PolicyDocument } from '@custodian/policy';
+import { waitFor } from '../../test/support/ports';
 import type { SinkStats, SinkTrace } from './otlp-sink';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -122,25 +123,14 @@ export async function stopProcess(p: Pinned, graceMs = 15_000): Promise<number |
   return code;
 }
 
-export async function waitUntil<T>(
+/** Polls until `probe` answers (the test suites' waitFor, with a benchmark's longer default). */
+export function waitUntil<T>(
   what: string,
   probe: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 60_000,
   intervalMs = 200,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(intervalMs);
-  }
+  return waitFor(what, probe, timeoutMs, intervalMs);
 }
 
 export async function httpOk(url: string): Promise<true | undefined> {

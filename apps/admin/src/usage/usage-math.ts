@@ -17,15 +17,9 @@ import {
   type UsageMinute,
 } from '@custodian/store';
 
-export interface UsageBucket {
+/** Usage over one bucket of `step` minutes: the store's minute rows, added up. */
+export interface UsageBucket extends Omit<UsageMinute, 'minute' | 'signal'> {
   start: Date;
-  received: number;
-  accepted: number;
-  rejected: Record<string, number>;
-  sampledOut: Record<string, number>;
-  dropped: Record<string, number>;
-  /** By sink id. */
-  exported: Record<string, number>;
 }
 
 const MINUTE_MS = 60_000;
