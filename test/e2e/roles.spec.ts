@@ -4,8 +4,10 @@
  * dependencies, /metrics carrying the roles, JSON logs, clean SIGTERM shutdown.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { CustodianProcess, httpJson } from '../support/custodian-process';
 import { freePort, listeningPorts, waitFor } from '../support/ports';
+import { groupAtEnd } from '../support/worker-setup';
 
 interface Readyz {
   status: string;
@@ -21,7 +23,12 @@ async function start(target: string, env: Record<string, string> = {}) {
   const opsPort = await freePort();
   const adminPort = await freePort();
   const gatewayPorts = [await freePort(), await freePort(), await freePort()];
+  // A worker of its own consumer group, starting after everything earlier suites produced: their
+  // tenants (one with a deliberately undecryptable key) are not this test's business.
+  const group = `e2e-roles-${randomBytes(4).toString('hex')}`;
+  if (target === 'all' || target.includes('worker')) await groupAtEnd(group);
   const p = new CustodianProcess(['start', `--target=${target}`], {
+    KAFKA_WORKER_GROUP: group,
     CUSTODIAN_OPS_PORT: String(opsPort),
     CUSTODIAN_ADMIN_PORT: String(adminPort),
     CUSTODIAN_OTLP_GRPC_PORT: String(gatewayPorts[0]),
