@@ -7,10 +7,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { CONTENT_VERSION, HEADERS, createKafka } from '@custodian/bus';
-import { ExportError, KafkaExporter, KafkaSinkConfigError } from '@custodian/exporters';
+import {
+  ExportError,
+  KafkaExporter,
+  KafkaSinkConfigError,
+  createSinkExporterFactory,
+} from '@custodian/exporters';
 import { decodeTraces, encodeTraces } from '@custodian/otlp';
 import { batch, span } from '../../libs/policy/testdata/fixtures';
-import { createSinkExporterFactory } from '../../apps/worker/src/tenants/tenant-sinks';
 import { waitFor } from '../support/ports';
 
 const tenantId = randomUUID();

@@ -14,13 +14,13 @@ import {
   createPrismaClient,
   type PrismaClient,
 } from '@custodian/db';
-import type { SinkExporter } from '@custodian/exporters';
 import { encodeTraces } from '@custodian/otlp';
 import {
-  TenantSinks,
   defaultSinkExporterFactory,
+  type SinkExporter,
   type SinkExporterFactory,
-} from '../../apps/worker/src/tenants/tenant-sinks';
+} from '@custodian/exporters';
+import { TenantSinks } from '../../apps/worker/src/tenants/tenant-sinks';
 import { attr, batch, span } from '../../libs/policy/testdata/fixtures';
 import { waitFor } from '../support/ports';
 

@@ -18,11 +18,12 @@ import {
 } from '@custodian/ops';
 import { WorkerConsumer } from './consume/worker-consumer';
 import { SinkBatcher, SinkDelivery } from '@custodian/delivery';
+import { createSinkExporterFactory } from '@custodian/exporters';
 import { DeadLetterQueue } from './pipeline/dead-letter-queue';
 import { PartitionProcessor, type PipelineCounters } from './pipeline/partition-processor';
 import type { Delivery, DeliveryItem, PolicySource, SinkSource } from './pipeline/ports';
 import { TenantPolicies } from './tenants/tenant-policies';
-import { TenantSinks, createSinkExporterFactory } from './tenants/tenant-sinks';
+import { TenantSinks } from './tenants/tenant-sinks';
 import { observeSpanMetrics } from './rollups/span-metrics-hook';
 import { SpanMetricsExport } from './rollups/span-metrics-export';
 import { WorkerStore } from './store/worker-store';

@@ -15,6 +15,7 @@ export {
   encryptSecretJson,
   decryptSecretJson,
   sinkSecretAad,
+  openSinkSecret,
   tenantHmacAad,
 } from './secrets';
 export {

@@ -101,5 +101,18 @@ export function decryptSecretJson(key: Uint8Array, blob: Uint8Array, aad: string
 
 /** The AAD of a sink's secret settings. */
 export const sinkSecretAad = (sinkId: string): string => `sink:${sinkId}`;
+
+/**
+ * A sink row's secret settings, decrypted (in memory only), or undefined when it has none.
+ * Throws SecretDecryptionError when the blob was written under another key or for another row.
+ */
+export function openSinkSecret(
+  key: Uint8Array,
+  sink: { id: string; secretCiphertext: Uint8Array | null },
+): unknown {
+  return sink.secretCiphertext
+    ? decryptSecretJson(key, sink.secretCiphertext, sinkSecretAad(sink.id))
+    : undefined;
+}
 /** The AAD of a tenant's HMAC key. */
 export const tenantHmacAad = (tenantId: string): string => `tenant-hmac:${tenantId}`;

@@ -20,7 +20,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { auditEventsToLogs, type ChainedAuditRecord } from '@custodian/audit';
-import { decryptSecretJson, sinkSecretAad } from '@custodian/auth';
+import { openSinkSecret } from '@custodian/auth';
 import type { CustodianConfig } from '@custodian/config';
 import { PrismaService, type PrismaClient } from '@custodian/db';
 import {
@@ -146,12 +146,7 @@ export class AuditStreamService implements OnApplicationBootstrap, OnModuleDestr
     }
     const sink = await this.db.sink.findFirst({ where: { id: sinkId, tenantId } });
     if (!sink) throw notFound(`sink ${sinkId} not found in tenant ${tenantId}`);
-    const probe = this.buildExporter(
-      sink.kind as SinkKind,
-      sink.config,
-      sink.secretCiphertext,
-      sink.id,
-    );
+    const probe = this.buildExporter(sink);
     const acceptsLogs = probe?.supports('logs') ?? false;
     await probe?.close().catch(() => undefined);
     if (!acceptsLogs) {
@@ -325,12 +320,7 @@ export class AuditStreamService implements OnApplicationBootstrap, OnModuleDestr
     const cached = this.exporters.get(sink.id);
     if (cached && cached.updatedAt === sink.updatedAt.getTime()) return cached.exporter;
     if (cached) void cached.exporter.close().catch(() => undefined);
-    const exporter = this.buildExporter(
-      sink.kind as SinkKind,
-      sink.config,
-      sink.secretCiphertext,
-      sink.id,
-    );
+    const exporter = this.buildExporter(sink);
     if (!exporter || !exporter.supports('logs')) {
       this.exporters.delete(sink.id);
       return undefined;
@@ -340,16 +330,14 @@ export class AuditStreamService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /** The exporter the worker would build for this sink; secrets decrypted only in memory. */
-  private buildExporter(
-    kind: SinkKind,
-    config: unknown,
-    secretCiphertext: Uint8Array | null,
-    sinkId: string,
-  ): SinkExporter | undefined {
-    const secret = secretCiphertext
-      ? decryptSecretJson(this.config.encryptionKey, secretCiphertext, sinkSecretAad(sinkId))
-      : undefined;
-    return defaultSinkExporterFactory(kind, mergeSinkConfig(config, secret));
+  private buildExporter(sink: {
+    id: string;
+    kind: string;
+    config: unknown;
+    secretCiphertext: Uint8Array | null;
+  }): SinkExporter | undefined {
+    const secret = openSinkSecret(this.config.encryptionKey, sink);
+    return defaultSinkExporterFactory(sink.kind as SinkKind, mergeSinkConfig(sink.config, secret));
   }
 }
 

@@ -96,26 +96,27 @@ export class DeadLettersService implements OnApplicationShutdown {
     };
   }
 
-  async redrive(
+  redrive(
     actor: Actor | null,
     tenantId: string,
     sinkId: string,
     ids: readonly string[] | null | undefined,
   ): Promise<number> {
-    const wanted = checkIds(ids);
-    await this.sinks.get(tenantId, sinkId);
-    const n = await this.control.redrive(tenantId, sinkId, wanted);
-    await this.audit.record(actor, {
-      action: 'dead_letter.redrive',
-      tenantId,
-      targetType: 'Sink',
-      targetId: sinkId,
-      details: { redriven: n, ...(wanted ? { ids: wanted } : { all: true }) },
-    });
-    return n;
+    return this.act('redrive', actor, tenantId, sinkId, ids);
   }
 
-  async purge(
+  purge(
+    actor: Actor | null,
+    tenantId: string,
+    sinkId: string,
+    ids: readonly string[] | null | undefined,
+  ): Promise<number> {
+    return this.act('purge', actor, tenantId, sinkId, ids);
+  }
+
+  /** Redrive or purge (`ids`, or all) of a sink of the tenant, audited with the count. */
+  private async act(
+    op: 'redrive' | 'purge',
     actor: Actor | null,
     tenantId: string,
     sinkId: string,
@@ -123,13 +124,16 @@ export class DeadLettersService implements OnApplicationShutdown {
   ): Promise<number> {
     const wanted = checkIds(ids);
     await this.sinks.get(tenantId, sinkId);
-    const n = await this.control.purge(tenantId, sinkId, wanted);
+    const n = await this.control[op](tenantId, sinkId, wanted);
     await this.audit.record(actor, {
-      action: 'dead_letter.purge',
+      action: `dead_letter.${op}`,
       tenantId,
       targetType: 'Sink',
       targetId: sinkId,
-      details: { purged: n, ...(wanted ? { ids: wanted } : { all: true }) },
+      details: {
+        [op === 'redrive' ? 'redriven' : 'purged']: n,
+        ...(wanted ? { ids: wanted } : { all: true }),
+      },
     });
     return n;
   }

@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable } from '@nestjs/common';
-import { decryptSecretJson, encryptSecretJson, sinkSecretAad } from '@custodian/auth';
+import { encryptSecretJson, openSinkSecret, sinkSecretAad } from '@custodian/auth';
 import type { CustodianConfig } from '@custodian/config';
 import {
   PrismaService,
@@ -456,9 +456,7 @@ export class SinksService {
     }
     let secret: unknown;
     try {
-      secret = row.secretCiphertext
-        ? decryptSecretJson(this.config.encryptionKey, row.secretCiphertext, sinkSecretAad(row.id))
-        : undefined;
+      secret = openSinkSecret(this.config.encryptionKey, row);
     } catch {
       return unsupported("the sink's secret cannot be decrypted with this process's key");
     }
@@ -532,13 +530,8 @@ export class SinksService {
   }
 
   private openSecret(row: Sink): Record<string, unknown> | undefined {
-    if (!row.secretCiphertext) return undefined;
     try {
-      return decryptSecretJson(
-        this.config.encryptionKey,
-        row.secretCiphertext,
-        sinkSecretAad(row.id),
-      ) as Record<string, unknown>;
+      return openSinkSecret(this.config.encryptionKey, row) as Record<string, unknown> | undefined;
     } catch {
       throw conflict(
         "the sink's stored secret cannot be decrypted with this process's key: set clearSecret and send the secret again",
@@ -551,9 +544,7 @@ export class SinksService {
     let secretReadable = true;
     if (row.secretCiphertext) {
       try {
-        secretKeys = secretKeyNames(
-          decryptSecretJson(this.config.encryptionKey, row.secretCiphertext, sinkSecretAad(row.id)),
-        );
+        secretKeys = secretKeyNames(openSinkSecret(this.config.encryptionKey, row));
       } catch {
         secretReadable = false;
       }

@@ -18,7 +18,7 @@
  * 2000 ms). An exporter is rebuilt only when its row changed (updated_at), and the old one is
  * closed; a deleted sink's exporter is closed.
  */
-import { decryptSecretJson, sinkSecretAad } from '@custodian/auth';
+import { openSinkSecret } from '@custodian/auth';
 import { SinkRepository, type PrismaClient, type Sink, type SinkKind } from '@custodian/db';
 import {
   defaultSinkExporterFactory,
@@ -27,17 +27,6 @@ import {
   type SinkExporterFactory,
 } from '@custodian/exporters';
 import { ChangePoller, type TenantConfigLogger } from './change-poller';
-
-// The factory lives in libs/exporters (the admin's connectivity test builds exporters the same
-// way); re-exported so the worker keeps one import site.
-export {
-  createSinkExporterFactory,
-  defaultSinkExporterFactory,
-  mergeSinkConfig,
-  type SinkContext,
-  type SinkExporterDeps,
-  type SinkExporterFactory,
-} from '@custodian/exporters';
 
 /** One of a tenant's sinks with its exporter. */
 export interface ResolvedSink {
@@ -232,21 +221,15 @@ export class TenantSinks {
   private build(tenantId: string, row: Sink): ResolvedSink | undefined {
     const where = { tenantId, sinkId: row.id, sink: row.name, kind: row.kind };
     let secret: unknown;
-    if (row.secretCiphertext) {
-      try {
-        secret = decryptSecretJson(
-          this.opts.encryptionKey,
-          row.secretCiphertext,
-          sinkSecretAad(row.id),
-        );
-      } catch (err) {
-        this.counters.invalid++;
-        this.opts.logger.error(
-          { ...where, err: (err as Error).message },
-          'sink secret cannot be decrypted; the sink is left out',
-        );
-        return undefined;
-      }
+    try {
+      secret = openSinkSecret(this.opts.encryptionKey, row);
+    } catch (err) {
+      this.counters.invalid++;
+      this.opts.logger.error(
+        { ...where, err: (err as Error).message },
+        'sink secret cannot be decrypted; the sink is left out',
+      );
+      return undefined;
     }
     let exporter: SinkExporter | undefined;
     try {
