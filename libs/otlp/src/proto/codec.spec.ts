@@ -74,6 +74,78 @@ describe('protobuf codec: encode ∘ decode is the identity on the model', () =>
   });
 });
 
+describe('protobuf decode: ids', () => {
+  it('copies ids out of the request: overwriting the request bytes changes no decoded id', () => {
+    fc.assert(
+      fc.property(arb.traces, (data) => {
+        const bytes = encodeTraces(data);
+        const decoded = decodeTraces(bytes);
+        const before = structuredClone(decoded);
+        bytes.fill(0xee);
+        expect(decoded).toEqual(before);
+        expect(decoded).toEqual(data);
+      }),
+      RUNS,
+    );
+  });
+
+  it('gives every id its own bytes even when many share one slab', () => {
+    const spans = Array.from({ length: 300 }, (_, i) => {
+      const traceId = new Uint8Array(16).fill(i & 0xff);
+      const spanId = new Uint8Array(8).fill((i * 7) & 0xff);
+      return { traceId, spanId };
+    });
+    const data: TracesData = {
+      resourceSpans: [
+        {
+          resource: undefined,
+          schemaUrl: '',
+          scopeSpans: [
+            {
+              scope: undefined,
+              schemaUrl: '',
+              spans: spans.map(({ traceId, spanId }) => ({
+                traceId,
+                spanId,
+                traceState: '',
+                parentSpanId: new Uint8Array(0),
+                flags: 0,
+                name: 's',
+                kind: 0,
+                startTimeUnixNano: 0n,
+                endTimeUnixNano: 0n,
+                attributes: [],
+                droppedAttributesCount: 0,
+                events: [],
+                droppedEventsCount: 0,
+                links: [
+                  {
+                    traceId,
+                    spanId,
+                    traceState: '',
+                    attributes: [],
+                    droppedAttributesCount: 0,
+                    flags: 0,
+                  },
+                ],
+                droppedLinksCount: 0,
+                status: undefined,
+              })),
+            },
+          ],
+        },
+      ],
+    };
+    const out = decodeTraces(encodeTraces(data)).resourceSpans[0].scopeSpans[0].spans;
+    out.forEach((s, i) => {
+      expect(s.traceId).toEqual(spans[i].traceId);
+      expect(s.spanId).toEqual(spans[i].spanId);
+      expect(s.links[0].traceId).toEqual(spans[i].traceId);
+      expect(s.parentSpanId.length).toBe(0);
+    });
+  });
+});
+
 describe('protobuf codec: exact wire form', () => {
   it('encodes the empty response as zero bytes and partial success per the spec', () => {
     expect(encodeExportResponse('traces')).toHaveLength(0);

@@ -138,10 +138,10 @@ function decodeLogRecord(r: ProtoReader, end: number): LogRecord {
         lr.flags = r.fixed32(end, tag);
         break;
       case 0x4a:
-        lr.traceId = r.bytes(end, tag);
+        lr.traceId = r.id(end, tag);
         break;
       case 0x52:
-        lr.spanId = r.bytes(end, tag);
+        lr.spanId = r.id(end, tag);
         break;
       case 0x59:
         lr.observedTimeUnixNano = r.fixed64(end, tag);

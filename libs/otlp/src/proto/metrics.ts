@@ -564,10 +564,10 @@ function decodeExemplar(r: ProtoReader, end: number): Exemplar {
         ex.asInt = undefined;
         break;
       case 0x22:
-        ex.spanId = r.bytes(end, tag);
+        ex.spanId = r.id(end, tag);
         break;
       case 0x2a:
-        ex.traceId = r.bytes(end, tag);
+        ex.traceId = r.id(end, tag);
         break;
       case 0x31:
         ex.asInt = r.sfixed64(end, tag);

@@ -135,16 +135,16 @@ function decodeSpan(r: ProtoReader, end: number): Span {
     const tag = r.tag();
     switch (tag) {
       case 0x0a:
-        span.traceId = r.bytes(end, tag);
+        span.traceId = r.id(end, tag);
         break;
       case 0x12:
-        span.spanId = r.bytes(end, tag);
+        span.spanId = r.id(end, tag);
         break;
       case 0x1a:
         span.traceState = r.string(end, tag, 'Span.trace_state');
         break;
       case 0x22:
-        span.parentSpanId = r.bytes(end, tag);
+        span.parentSpanId = r.id(end, tag);
         break;
       case 0x2a:
         span.name = r.string(end, tag, 'Span.name');
@@ -232,10 +232,10 @@ function decodeLink(r: ProtoReader, end: number): SpanLink {
     const tag = r.tag();
     switch (tag) {
       case 0x0a:
-        link.traceId = r.bytes(end, tag);
+        link.traceId = r.id(end, tag);
         break;
       case 0x12:
-        link.spanId = r.bytes(end, tag);
+        link.spanId = r.id(end, tag);
         break;
       case 0x1a:
         link.traceState = r.string(end, tag, 'Span.Link.trace_state');
