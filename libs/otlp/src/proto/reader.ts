@@ -89,6 +89,14 @@ export interface DecodeOptions {
   interner?: StringInterner | null;
 }
 
+/**
+ * The bigints 0…4095, shared: a bigint is a heap object, and small integer attributes (status
+ * codes, ports, token counts) are the common case; one decoded span would otherwise allocate
+ * one per int attribute, each copied again when the tail buffer holds it. Bigints are
+ * immutable, so sharing is invisible.
+ */
+const SMALL_INTS: readonly bigint[] = Array.from({ length: 4096 }, (_, i) => BigInt(i));
+
 /** Bytes per id slab (≈ 100 spans' trace, span and parent ids). */
 const ID_SLAB = 4096;
 
@@ -236,7 +244,7 @@ export class ProtoReader {
   int64(): bigint {
     const lo = this.varint64();
     const hi = this.hi;
-    if (hi === 0) return BigInt(lo);
+    if (hi === 0) return lo < SMALL_INTS.length ? SMALL_INTS[lo] : BigInt(lo);
     if (hi < 0x200000) return BigInt(hi * 0x100000000 + lo);
     return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
   }
