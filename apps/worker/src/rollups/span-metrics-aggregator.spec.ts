@@ -120,6 +120,49 @@ describe('SpanMetricsAggregator', () => {
   });
 });
 
+describe('SpanMetricsAggregator: runs of alike spans (the per-span fast path)', () => {
+  it('counts runs of spans with the same dimensions, overflow included, as one span at a time would', () => {
+    const a = new SpanMetricsAggregator({ maxSeriesPerTenant: 2 });
+    const names = ['a', 'a', 'b', 'b', 'c', 'c', 'c', 'a', 'd', 'b', 'd'];
+    a.observe(T, batch(names.map((n, i) => span(i + 1, n, 1))), t0);
+    const rows = a.drain();
+    const calls = Object.fromEntries(rows.map((r) => [r.spanName, r.calls]));
+    expect(calls).toEqual({ a: 3, b: 3, [OVERFLOW_SPAN_NAME]: 5 });
+    expect(a.overflowed).toBe(5);
+  });
+
+  it('names the slowest span of a trace as its exemplar, across consecutive spans of that trace', () => {
+    const a = new SpanMetricsAggregator();
+    const s1 = span(9, 'op', 10);
+    const s2 = { ...span(9, 'op', 50), spanId: new Uint8Array(8).fill(0xaa) };
+    const s3 = { ...span(9, 'op', 20), spanId: new Uint8Array(8).fill(0xbb) };
+    const other = { ...span(8, 'op', 5), spanId: new Uint8Array(8).fill(0xcc) };
+    a.observe(T, batch([s1, s2, s3, other]), t0);
+    const [row] = a.drain();
+    expect(row.calls).toBe(4);
+    expect(row.exemplars.map((e) => [e.traceId, e.spanId])).toEqual([
+      ['09'.repeat(16), 'aa'.repeat(8)],
+      ['08'.repeat(16), 'cc'.repeat(8)],
+    ]);
+  });
+
+  it('keeps dimensions apart per resource (service)', () => {
+    const a = new SpanMetricsAggregator();
+    const data = batch([span(1, 'op', 1)], 'svc-1');
+    data.resourceSpans.push(batch([span(2, 'op', 1)], 'svc-2').resourceSpans[0]);
+    a.observe(T, data, t0);
+    expect(
+      a
+        .drain()
+        .map((r) => [r.service, r.calls])
+        .sort(),
+    ).toEqual([
+      ['svc-1', 1],
+      ['svc-2', 1],
+    ]);
+  });
+});
+
 describe('SpanMetricsAggregator idle series', () => {
   it('drains a series of the open minute once no span reached it since the idle cut-off', () => {
     const a = new SpanMetricsAggregator();

@@ -96,6 +96,17 @@ function stringAttr(
   return '';
 }
 
+function sameId(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function hexOf(id: Uint8Array): string {
+  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
+}
+
 /** Index of the histogram bucket a duration falls in (bounds inclusive). */
 export function bucketIndex(durationNs: bigint): number {
   for (let i = 0; i < BOUNDS_NS.length; i++) if (durationNs <= BOUNDS_NS[i]) return i;
@@ -130,34 +141,55 @@ export class SpanMetricsAggregator {
   /** Counts every span of `data` for `tenantId` in the minute of `now`. */
   observe(tenantId: string, data: TracesData, now: number): void {
     const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+    // Every span is counted, so the per-span work avoids allocating: consecutive spans with the
+    // same dimensions reuse the series found last (no key string), and consecutive spans of
+    // one trace reuse its hex id.
+    let last: Series | undefined;
+    let lastOverflow = false;
+    let lastName = '';
+    let lastTool = '';
+    let lastModel = '';
+    let lastTrace: Uint8Array | undefined;
+    let lastTraceHex = '';
     for (const rs of data.resourceSpans) {
       const service = text(stringAttr(rs.resource?.attributes ?? [], ['service.name']));
+      last = undefined;
       for (const ss of rs.scopeSpans) {
         for (const span of ss.spans) {
           const start = span.startTimeUnixNano;
           const duration = span.endTimeUnixNano > start ? span.endTimeUnixNano - start : 0n;
           const error = span.status?.code === StatusCode.Error;
-          const s = this.seriesFor(
-            tenantId,
-            minute,
-            service,
-            text(span.name),
-            text(stringAttr(span.attributes, ['tool.name', 'gen_ai.tool.name'])),
-            text(stringAttr(span.attributes, ['gen_ai.request.model', 'llm.model'])),
-          );
+          const name = text(span.name);
+          const tool = text(stringAttr(span.attributes, ['tool.name', 'gen_ai.tool.name']));
+          const model = text(stringAttr(span.attributes, ['gen_ai.request.model', 'llm.model']));
+          let s: Series;
+          if (last !== undefined && name === lastName && tool === lastTool && model === lastModel) {
+            s = last;
+            if (lastOverflow) this.overflowed++;
+          } else {
+            const before = this.overflowed;
+            s = this.seriesFor(tenantId, minute, service, name, tool, model);
+            last = s;
+            lastOverflow = this.overflowed !== before;
+            lastName = name;
+            lastTool = tool;
+            lastModel = model;
+          }
           s.lastSeen = now;
           s.calls++;
           if (error) s.errors++;
           s.durationSumNs += duration;
           s.buckets[bucketIndex(duration)]++;
           if (span.traceId.length === 16) {
+            if (lastTrace === undefined || !sameId(lastTrace, span.traceId)) {
+              lastTrace = span.traceId;
+              lastTraceHex = hexOf(span.traceId);
+            }
             this.offerExemplar(
               tenantId,
               s,
-              Buffer.from(span.traceId.buffer, span.traceId.byteOffset, 16).toString('hex'),
-              Buffer.from(span.spanId.buffer, span.spanId.byteOffset, span.spanId.length).toString(
-                'hex',
-              ),
+              lastTraceHex,
+              span.spanId,
               span.endTimeUnixNano,
               error,
               duration,
@@ -278,7 +310,7 @@ export class SpanMetricsAggregator {
     tenantId: string,
     s: Series,
     traceId: string,
-    spanId: string,
+    spanIdBytes: Uint8Array,
     endTimeUnixNano: bigint,
     error: boolean,
     durationNs: bigint,
@@ -290,14 +322,14 @@ export class SpanMetricsAggregator {
         (error && !existing.error) ||
         (error === existing.error && durationNs > existing.durationNs)
       ) {
-        existing.spanId = spanId;
+        existing.spanId = hexOf(spanIdBytes);
         existing.endTimeUnixNano = endTimeUnixNano;
       }
       existing.error ||= error;
       if (durationNs > existing.durationNs) existing.durationNs = durationNs;
       return;
     }
-    const c: Candidate = { traceId, spanId, endTimeUnixNano, error, durationNs, kept: false };
+    const c: Candidate = { traceId, spanId: '', endTimeUnixNano, error, durationNs, kept: false };
     if (s.exemplars.length < CANDIDATES) {
       s.exemplars.push(c);
     } else {
@@ -308,6 +340,7 @@ export class SpanMetricsAggregator {
       this.forget(tenantId, s.exemplars[worst]);
       s.exemplars[worst] = c;
     }
+    c.spanId = hexOf(spanIdBytes); // only for a span that became a candidate
     const k = `${tenantId}|${traceId}`;
     const list = this.byTrace.get(k);
     if (list) list.push(c);
