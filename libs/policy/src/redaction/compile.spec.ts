@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import type { KeyValue } from '@custodian/otlp';
-import { compileRedaction, SUMMARY_ATTRIBUTES } from './compile';
+import { compileRedaction, requiredLiteral, SUMMARY_ATTRIBUTES } from './compile';
 import { DEFAULT_REDACTION_CONFIG, RedactionConfig, validateRedactionConfig } from './config';
 import { RESTRICTED_KEYS_ATTRIBUTE, restrictedKeysOf, stripRestrictedTraces } from './restricted';
 import {
@@ -214,6 +214,23 @@ describe('custom patterns and allowed values', () => {
     expect(a('m')?.stringValue).toBe('ops@acme.example and [REDACTED:email]');
     expect(a('k')?.stringValue).toBe('[REDACTED:openai_api_key]');
     expect(result.counts.email).toEqual({ mask: 1 });
+  });
+
+  it('gates a tenant pattern on a literal every match contains, only when there is one', () => {
+    expect(requiredLiteral('TCK-[0-9]{6}')).toBe('TCK-');
+    expect(requiredLiteral('ORD-[0-9]{8}')).toBe('ORD-');
+    expect(requiredLiteral('hunter2?')).toBe('hunter');
+    expect(requiredLiteral('ab*c')).toBe('a');
+    expect(requiredLiteral('id=\\d+')).toBe('id=');
+    for (const none of ['a|b', 'TCK-[0-9]|ORD', '(?i)secret', '^x', '[a-z]+', 'a*', '\\bkey'])
+      expect(requiredLiteral(none)).toBe('');
+    // and the gate never hides a match: same output as the ungated reference engine
+    const c = cfg({ ...SILENT, customPatterns: [{ name: 't', pattern: 'TCK-[0-9]{6}' }] });
+    const fast = compileRedaction(c, { hmacKey: KEY });
+    const ref = compileRedaction(c, { hmacKey: KEY, referenceScan: true });
+    for (const t of ['see TCK-123456 now', 'TCK-12345', 'tck-123456', 'xTCK-1234567'])
+      expect(fast.redactText(t)).toBe(ref.redactText(t));
+    expect(fast.redactText('see TCK-123456 now')).toBe('see [REDACTED:t] now');
   });
 
   it('refuses a pattern that needs backtracking at compile time with its path', () => {
@@ -657,4 +674,274 @@ describe('prefilter engine equals the reference (full-scan) engine (issue #4)', 
       { numRuns: 400 },
     );
   });
+});
+
+describe('JSON inside strings: keys, escapes and the unparsed fast path (issue #4)', () => {
+  const show = (d: unknown) =>
+    JSON.stringify(d, (_k, x) =>
+      typeof x === 'bigint' ? String(x) : x instanceof Uint8Array ? [...x] : x,
+    );
+  const red = compileRedaction(cfg(SILENT), { hmacKey: KEY });
+  const text = (s: string) => red.redactText(s);
+
+  it('a token right after an escape (\\n, \\t, \\b) is caught, as JSON.parse would read it', () => {
+    for (const esc of ['\n', '\t', '\r', '\f', '\b']) {
+      const doc = JSON.stringify({ content: `hello${esc}sk-proj-AbCdEfGhIjKlMnOpQrStUvWx1234` });
+      expect(JSON.parse(text(doc))).toEqual({ content: `hello${esc}[REDACTED:openai_api_key]` });
+    }
+    expect(JSON.parse(text('{"m":"a\\/b bob\\u0040example.com"}'))).toEqual({
+      m: 'a/b [REDACTED:email]',
+    });
+  });
+
+  it('key rules act on keys inside JSON whatever the value, with nothing else detected', () => {
+    const doc = JSON.stringify({
+      tool: 'login',
+      args: { xsrf_token: 'abc123', password: { v: 'hunter2hunter2' }, api_key: true, n: 1 },
+    });
+    expect(JSON.parse(text(doc))).toEqual({
+      tool: 'login',
+      args: {
+        xsrf_token: '[REDACTED:sensitive_key]',
+        password: '[REDACTED:sensitive_key]',
+        api_key: '[REDACTED:sensitive_key]',
+        n: 1,
+      },
+    });
+    // credential key names without any key rule (the secret_assignment detector's own)
+    const bare = compileRedaction(cfg({ ...SILENT, blockedKeys: [] }), { hmacKey: KEY });
+    expect(JSON.parse(bare.redactText('{"a":{"clientSecret":{"v":"x"},"n":1}}'))).toEqual({
+      a: { clientSecret: '[REDACTED:secret_assignment]', n: 1 },
+    });
+    // exact blocked keys too, and the tenant's own key patterns
+    const c = cfg({
+      ...SILENT,
+      blockedKeys: [
+        { keys: ['ssn'], action: 'mask' },
+        { name: 'internal', patterns: ['^x-internal-'], action: 'drop' },
+      ],
+    });
+    const out = compileRedaction(c, { hmacKey: KEY }).redactText(
+      JSON.stringify({ a: { ssn: 12, 'x-internal-id': 'q', keep: 'k' } }),
+    );
+    // (free text: drop acts as mask)
+    expect(JSON.parse(out)).toEqual({
+      a: { ssn: '[REDACTED:blocked_key]', 'x-internal-id': '[REDACTED:internal]', keep: 'k' },
+    });
+  });
+
+  it('a secret used as a JSON object key is redacted in the key; order and values kept', () => {
+    const doc = JSON.stringify({
+      first: 1,
+      'sk-proj-AbCdEfGhIjKlMnOpQrStUvWx1234': 'v',
+      'bob@example.com': 'w',
+      'ann@example.com': 'x',
+      last: 2,
+    });
+    const out = text(doc);
+    expect(out).toBe(
+      '{"first":1,"[REDACTED:openai_api_key]":"v","[REDACTED:email]":"w","[REDACTED:email]#2":"x","last":2}',
+    );
+    expect(text(out)).toBe(out);
+    // counted like any detection, and a drop action on a key masks it (the key stays)
+    const c = cfg({ summary: 'silent', detectors: { action: 'drop' } });
+    const span = makeSpan([str('args', JSON.stringify({ 'bob@example.com': 1, __proto__: 2 }))]);
+    const r = compileRedaction(c, { hmacKey: KEY }).redactTraces(traces([span]));
+    expect(r.counts.email).toEqual({ mask: 1 });
+    expect(JSON.parse(attr(span.attributes, 'args')!.stringValue!)).toEqual({
+      '[REDACTED:email]': 1,
+      __proto__: 2,
+    });
+  });
+
+  // No timing assert: a quadratic renaming of colliding keys takes minutes here; Jest's timeout fails it.
+  it('many secret keys redacted to the same token stay apart, in linear time', () => {
+    const doc = Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`u${i}@x.io`, i]));
+    const out = JSON.parse(text(JSON.stringify(doc)));
+    const keys = Object.keys(out);
+    expect(keys).toHaveLength(40_000);
+    expect(keys.slice(0, 3)).toEqual([
+      '[REDACTED:email]',
+      '[REDACTED:email]#2',
+      '[REDACTED:email]#3',
+    ]);
+    expect(out['[REDACTED:email]#40000']).toBe(39_999);
+  });
+
+  it('clean JSON nested deeper than maxDepth is still masked there, JSON in strings too', () => {
+    const c = cfg({ ...SILENT, scan: { maxDepth: 3 } });
+    const red3 = compileRedaction(c, { hmacKey: KEY });
+    expect(JSON.parse(red3.redactText('{"a":{"b":{"c":"clean"}}}'))).toEqual({
+      a: { b: '[REDACTED:max_depth]' },
+    });
+    // a string holding JSON is one level deeper than the string (as the reference engine says)
+    const ref3 = compileRedaction(c, { hmacKey: KEY, referenceScan: true });
+    for (const doc of ['["[1]"]', '[" {}"]']) {
+      expect(red3.redactText(doc)).toContain('max_depth');
+      expect(red3.redactText(doc)).toBe(ref3.redactText(doc));
+    }
+  });
+
+  it('a card written as a JSON number with an exponent or a fraction is caught', () => {
+    expect(JSON.parse(text('{"n":4.111111111111111e15}'))).toEqual({
+      n: '[REDACTED:payment_card]',
+    });
+    expect(JSON.parse(text('{"n":4111111111111111.0}'))).toEqual({ n: '[REDACTED:payment_card]' });
+  });
+
+  it('clean agent prompts are not parsed at all (the fast path is taken)', () => {
+    const fast = compileRedaction(DEFAULT_REDACTION_CONFIG, { hmacKey: KEY });
+    const data = agentRuns({ runs: 5, secretRate: 0, seed: 4 });
+    const parse = jest.spyOn(JSON, 'parse');
+    try {
+      fast.redactTraces(data);
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  // The oracle: the reference engine parses every JSON-looking string and walks it.
+  type Node =
+    | { t: 'num'; raw: string }
+    | { t: 'str'; v: string }
+    | { t: 'lit'; v: 'true' | 'false' | 'null' }
+    | { t: 'arr'; items: Node[] }
+    | { t: 'obj'; entries: [string, Node][] };
+  const secrets = [
+    'bob@example.com',
+    '4111 1111 1111 1111',
+    '+1 415 555 2671',
+    'sk-proj-AbCdEfGhIjKlMnOpQrStUvWx1234',
+    'ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789',
+    'password=hunter22!',
+    'Bearer abcdef1234567890xyz',
+    'Authorization: Basic dXNlcjpwYXNzd29yZA==',
+    '10.0.0.1',
+    'fe80::1',
+    'postgres://u:pw@db',
+    'DE89 3704 0044 0532 0130 00',
+    '123-45-6789',
+  ];
+  const piece = fc.oneof(
+    { weight: 6, arbitrary: fc.stringMatching(/^[a-z]{1,8}$/) },
+    { weight: 3, arbitrary: fc.constantFrom(' ', ', ', ': ', '=', '"', '\n', '\t', '\\', '/') },
+    { weight: 2, arbitrary: fc.constantFrom(...secrets) },
+    { weight: 1, arbitrary: fc.constantFrom('Step 3:', '2024-05-01', 'v1.2.3', 'é', '💳', '@') },
+    // JSON inside a string (parsed one level deeper)
+    { weight: 1, arbitrary: fc.constantFrom('[1]', ' [[2],[]]', '{}', '[true,[null]]') },
+  );
+  const leafText = fc.array(piece, { maxLength: 6 }).map((p) => p.join(''));
+  const key = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom('role', 'content', 'parts', 'max_tokens', 'id', 'n') },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom('password', 'api_key', 'xsrf_token', 'Authorization', 'ssn'),
+    },
+    { weight: 2, arbitrary: leafText },
+  );
+  const num = fc.constantFrom(
+    '1',
+    '-7',
+    '0.5',
+    '1234567',
+    '4111111111111111',
+    '4.111111111111111e15',
+    '4111111111111111.0',
+    '2.5e15',
+    '1e21',
+    '91111111111111111111111',
+    '415555267',
+  );
+  const { node } = fc.letrec<{ node: Node }>((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.record({ t: fc.constant('str' as const), v: leafText }),
+      fc.record({ t: fc.constant('num' as const), raw: num }),
+      fc.record({ t: fc.constant('lit' as const), v: fc.constantFrom('true', 'false', 'null') }),
+      fc.record({ t: fc.constant('arr' as const), items: fc.array(tie('node'), { maxLength: 4 }) }),
+      fc.record({
+        t: fc.constant('obj' as const),
+        entries: fc.array(fc.tuple(key, tie('node')), { maxLength: 4 }),
+      }),
+    ),
+  }));
+  /** JSON text of a node; `esc` re-spells some characters as (valid) escapes. */
+  function serialize(n: Node, esc: number, ws: string): string {
+    const q = (s: string) => {
+      let out = JSON.stringify(s);
+      if (esc & 1) out = out.replace(/@/g, '\\u0040');
+      if (esc & 2) out = out.replace(/\//g, '\\/');
+      if (esc & 4) out = out.replace(/s/g, '\\u0073');
+      return out;
+    };
+    switch (n.t) {
+      case 'num':
+        return n.raw;
+      case 'lit':
+        return n.v;
+      case 'str':
+        return q(n.v);
+      case 'arr':
+        return `[${ws}${n.items.map((i) => serialize(i, esc, ws)).join(`,${ws}`)}]`;
+      case 'obj':
+        return `{${n.entries.map(([k, v]) => `${q(k)}${ws}:${ws}${serialize(v, esc, ws)}`).join(',')}}`;
+    }
+  }
+  const doc = fc
+    .tuple(
+      node,
+      fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 7 })), // half without escapes
+      fc.constantFrom('', ' ', '\n  '),
+    )
+    .map(([n, esc, ws]) =>
+      serialize(n.t === 'arr' || n.t === 'obj' ? n : { t: 'arr', items: [n] }, esc, ws),
+    );
+
+  it.each([
+    ['the default policy', DEFAULT_REDACTION_CONFIG],
+    [
+      'hash, partial, drop and restrict actions, a shallow maxDepth, debug summaries',
+      cfg({
+        summary: 'debug',
+        scan: { maxDepth: 4 },
+        detectors: {
+          overrides: { email: 'hash', phone: 'partial', ipv4: 'drop', jwt: 'restrict' },
+        },
+      }),
+    ],
+    ['a maxDepth of 3', cfg({ scan: { maxDepth: 3 } })],
+    [
+      'tenant patterns (one anchored) and allowed values',
+      cfg({
+        customPatterns: [
+          { name: 'word', pattern: 'hunter[0-9]+' },
+          { name: 'whole', pattern: '^[a-z]{3}$' },
+        ],
+        allowedValues: ['.+@example\\.com'],
+      }),
+    ],
+  ])(
+    'skipping the parse of clean JSON never changes the output: %s (fast-check vs reference)',
+    (_label, config) => {
+      const fast = compileRedaction(config, { hmacKey: KEY });
+      const ref = compileRedaction(config, { hmacKey: KEY, referenceScan: true });
+      fc.assert(
+        fc.property(doc, (json) => {
+          expect(fast.redactText(json)).toBe(ref.redactText(json));
+          const mk = () =>
+            traces([makeSpan([str('gen_ai.input.messages', json), str('tool.args', json)])]);
+          const a = mk();
+          const b = mk();
+          expect(fast.redactTraces(a)).toEqual(ref.redactTraces(b));
+          expect(show(a)).toBe(show(b));
+          // still JSON (unless dropped whole)
+          const out = attr(a.resourceSpans[0].scopeSpans[0].spans[0].attributes, 'tool.args');
+          if (out?.stringValue !== undefined)
+            expect(() => JSON.parse(out.stringValue!)).not.toThrow();
+        }),
+        { numRuns: 400 },
+      );
+    },
+  );
 });

@@ -6,7 +6,8 @@
  *   blocked key → the rule's action on the whole value · content key (GenAI prompts) → its
  *   action (restrict by default) and detectors still run inside · otherwise detectors scan the
  *   value: strings, strings in arrays and maps at any depth, and JSON inside strings (parsed,
- *   redacted leaf by leaf, re-serialized, so it stays valid JSON).
+ *   redacted leaf by leaf — object keys too: a secret used as a key is redacted in the key —
+ *   re-serialized, so it stays valid JSON).
  *
  * Never leak: a string that looks like JSON but fails to parse is scanned as plain text;
  * content deeper than `scan.maxDepth` is masked whole; a key that names a credential
@@ -15,8 +16,10 @@
  * Hot path (issue #4): a charCodeAt prefilter lists where a built-in detector could start and the
  * combined pattern runs only there (detectors.ts, prefilter.ts), so a clean string costs one
  * tight loop and no allocation; key decisions are cached per key; counting uses flat typed
- * arrays; JSON is parsed only when the raw text has a detection (or escapes that could hide
- * one), so clean prompts cost one prefilter pass.
+ * arrays. JSON is parsed only when that could change it: a clean prompt costs one prefilter pass
+ * over its raw text. Skipping the parse must give exactly what parsing gives, so it is allowed
+ * only when `jsonUnchanged` proves it (see there); the reference mode always parses, and
+ * compile.spec.ts checks the two against each other on random JSON (fast-check).
  *
  * Restricted values: the value stays, and its top-level key is listed in the item's own
  * `custodian.restricted_keys` attribute (see restricted.ts for why it travels with the item).
@@ -42,15 +45,15 @@ import {
   Matches,
   SECRET_KEY_NAME,
 } from './detectors';
-import { RESTRICTED_BODY, RESTRICTED_KEYS_ATTRIBUTE, restrictedKeysOf } from './restricted';
+import { RESTRICTED_BODY, RESTRICTED_KEYS_ATTRIBUTE } from './restricted';
 
 export interface CompileRedactionOptions {
   /** The tenant's HMAC key for the hash action (≥ 16 bytes). Deleting it makes hashes unlinkable. */
   hmacKey: Uint8Array;
   /**
    * Reference mode: every string goes through the full global scan of the combined pattern
-   * instead of the prefilter (issue #4). Same results, far slower; for differential tests and
-   * benchmark baselines only.
+   * instead of the prefilter, and every string that looks like JSON is parsed and walked (issue
+   * #4). Same results, far slower; the oracle of differential tests and the benchmarks' baseline.
    */
   referenceScan?: boolean;
 }
@@ -166,6 +169,8 @@ class MapLedger {
 class Engine implements CompiledRedaction {
   private readonly builtin: BuiltinScanner;
   private readonly custom: RE2JS[];
+  /** Per tenant pattern, a literal every match contains (or ''): indexOf gates re2js. */
+  private readonly customGates: string[];
   private readonly allowedValues: RE2JS[];
   private readonly ignoredKeys: Set<string>;
   private readonly ignoredKeyPatterns: RE2JS[];
@@ -182,16 +187,28 @@ class Engine implements CompiledRedaction {
   private readonly allowListRule: number;
   private readonly depthRule: number;
   private readonly secretRule: number; // -1 when secret_assignment is off
-  private readonly jsonAlwaysParse: boolean;
-  private readonly blockedExactNeedles: string[];
+  /** A tenant pattern with an anchor (^ $ \A \z) may match a JSON token but not the raw text. */
+  private readonly anchoredCustom: boolean;
   private readonly keyCacheTop = new Map<string, number>();
   private readonly keyCacheNested = new Map<string, number>();
   private readonly hmacKey: Uint8Array;
   private readonly referenceScan: boolean;
+  /**
+   * Short strings known to hold nothing to redact (not JSON, no detection): attribute values
+   * repeat across the spans of a run and across runs (ids, models, routes, user agents), and a
+   * set lookup (hash + compare, native) costs less than the prefilter on digit-rich ids. The
+   * answer depends only on the string and this compiled policy. Bounded, since the worker keeps
+   * one compiled policy per tenant: at most CLEAN_CACHE_SIZE strings of at most
+   * CLEAN_CACHE_MAX_LENGTH characters (~100 KB), cleared when full; it never holds a detected
+   * value. Not used in reference mode.
+   */
+  private readonly cleanCache = new Set<string>();
 
   // per-call state (the engine is not re-entrant; one per worker thread)
   private readonly matches = new Matches();
   private counts: Int32Array;
+  /** `"<rule>.<action>"` per count slot: the detections summary's keys, built once. */
+  private readonly slotNames: string[];
   private removedTotal = 0;
   private restrictedTotal = 0;
   private ledger: MapLedger;
@@ -236,11 +253,8 @@ class Engine implements CompiledRedaction {
         this.blockedPatterns.push({ re: compileRe2(p, `blockedKeys[${i}].patterns[${j}]`), rule }),
       );
     });
-    this.blockedExactNeedles = [...this.blockedExact.keys()].map((k) => JSON.stringify(k));
-    // Key rules other than the built-in credential names cannot be pre-checked on raw JSON.
-    this.jsonAlwaysParse = config.blockedKeys.some(
-      (r) => r.name !== 'sensitive_key' && (r.patterns ?? []).length > 0,
-    );
+    this.customGates = config.customPatterns.map((p) => requiredLiteral(p.pattern));
+    this.anchoredCustom = config.customPatterns.some((p) => /[$^]|\\[Az]/.test(p.pattern));
 
     this.contentRule = this.rules.length;
     this.rules.push({ name: 'content', spec: config.contentKeys.action, exemptible: false });
@@ -261,6 +275,10 @@ class Engine implements CompiledRedaction {
       .map((k) => k.slice(0, -1));
 
     this.counts = new Int32Array(this.rules.length * NA);
+    this.slotNames = Array.from(
+      { length: this.rules.length * NA },
+      (_, slot) => `${this.rules[Math.floor(slot / NA)].name}.${REDACTION_ACTIONS[slot % NA]}`,
+    );
     this.ledger = this.newLedger();
     this.bodyLedger = this.newLedger();
   }
@@ -424,7 +442,7 @@ class Engine implements CompiledRedaction {
           const spec = this.rules[this.contentRule].spec;
           if (spec.action === 'restrict') {
             // a second pass finds it marked already: not a new restriction
-            if (!top || !restrictedKeysOf(list).includes(key))
+            if (!top || !isMarkedRestricted(list, key))
               this.count(this.contentRule, 'restrict', led);
             flags = RESTRICT | this.value(kv.value, depth, key, led);
           } else flags = this.wholeValue(kv.value, this.contentRule, led);
@@ -613,44 +631,86 @@ class Engine implements CompiledRedaction {
   private text(s: string, depth: number, mode: number, led?: MapLedger): string | typeof DROP {
     this.lastFlags = 0;
     if (s.length < 3) return s;
+    const cacheable = s.length <= CLEAN_CACHE_MAX_LENGTH && !this.referenceScan;
+    if (cacheable && this.cleanCache.has(s)) return s;
+    const json = this.config.scan.jsonInStrings && looksLikeJson(s);
+    // JSON that will be parsed whatever the raw text holds (escapes, reference mode): parse first,
+    // and scan the raw text only if it is not JSON after all
+    const parseFirst = json && (this.referenceScan || s.indexOf('\\') !== -1);
+    if (parseFirst) {
+      const parsed = this.json(s, depth, mode, led);
+      if (parsed !== undefined) return parsed;
+    }
     const m = this.matches;
+    this.scanText(s, m);
+    if (json && !parseFirst && (m.count > 0 || !this.jsonUnchanged(s, depth))) {
+      // not JSON after all (JSON.parse threw before any walk touched `m`): plain text below
+      const parsed = this.json(s, depth, mode, led);
+      if (parsed !== undefined) return parsed;
+    }
+    if (m.count === 0) {
+      if (cacheable && !json) {
+        if (this.cleanCache.size >= CLEAN_CACHE_SIZE) this.cleanCache.clear();
+        this.cleanCache.add(s);
+      }
+      return s;
+    }
+    if (this.custom.length) normalize(m);
+    return this.apply(s, m, mode, led);
+  }
+
+  /** Built-in detectors and tenant patterns over `s`, into `m` (reset first). */
+  private scanText(s: string, m: Matches): void {
     m.reset();
     if (this.referenceScan) this.builtin.scanFull(s, m);
     else this.builtin.scan(s, m);
     for (let c = 0; c < this.custom.length; c++) {
       const re = this.custom[c];
+      const gate = this.customGates[c];
+      if (gate !== '' && !this.referenceScan && s.indexOf(gate) === -1) continue;
       if (!re.test(s)) continue;
       const mt = re.matcher(s);
       while (mt.find())
         if (mt.end() > mt.start()) m.push(this.customBase + c, mt.start(), mt.end());
     }
-    if (
-      this.config.scan.jsonInStrings &&
-      looksLikeJson(s) &&
-      (m.count > 0 || this.jsonTrigger(s))
-    ) {
-      const parsed = this.json(s, depth, mode, led);
-      if (parsed !== undefined) return parsed;
-      // not JSON after all: plain text below
-      m.reset();
-      if (this.referenceScan) this.builtin.scanFull(s, m);
-      else this.builtin.scan(s, m);
-      for (let c = 0; c < this.custom.length; c++) {
-        const mt = this.custom[c].matcher(s);
-        while (mt.find())
-          if (mt.end() > mt.start()) m.push(this.customBase + c, mt.start(), mt.end());
-      }
-    }
-    if (m.count === 0) return s;
-    if (this.custom.length) normalize(m);
-    return this.apply(s, m, mode, led);
   }
 
-  private jsonTrigger(s: string): boolean {
-    if (this.jsonAlwaysParse) return true;
-    if (s.includes('\\u') || s.includes('\\/')) return true;
-    for (const n of this.blockedExactNeedles) if (s.includes(n)) return true;
-    return false;
+  /**
+   * Would parsing and walking the JSON text `s` leave it unchanged? Answers true only when that
+   * is certain, from facts the prefilter gathered on its pass over the raw text (prefilter.ts);
+   * called after that pass found no detection (so the plain-text reading of `s`, if it is not
+   * JSON after all, is unchanged too). The argument, condition by condition:
+   * - no backslash: then each string token (key or value) is its raw text between two quotes,
+   *   and a '"' around it looks to every prefilter check like the end of the string (no check
+   *   counts '"' as a word, digit, key or URL character). So a candidate in a token on its own
+   *   is a candidate at the same place in the raw text. An escape (`\n` before a token, `\t`
+   *   after `Bearer`, `\u0040`) breaks that, so any backslash means: parse. (Decoding the
+   *   escapes and running the prefilter again instead was measured: no faster than parsing.)
+   * - no candidate in the raw text other than those of the JSON syntax itself (`"key":`): so no
+   *   token has one, and no detector can match in any;
+   * - tenant patterns found nothing in the raw text and have no anchors: a match in a token is
+   *   the same characters in the raw text (`\b` sees '"' as a non-word character either way);
+   * - no key that a key rule (blocked, credential name) acts on: every key is followed by ':',
+   *   which the prefilter visits, so it lists every key;
+   * - fewer levels (prefilter.ts: '{' and '[', one more when it opens a string's content, which
+   *   is parsed one level deeper) than the depth at which content is masked whole;
+   * - no number that JSON.parse turns into other digits (16+ digits, exponents): numbers are
+   *   scanned as String(n).
+   */
+  private jsonUnchanged(s: string, depth: number): boolean {
+    const b = this.builtin;
+    if (b.empty || this.anchoredCustom) return false;
+    if (s.indexOf('\\') !== -1) return false;
+    const f = b.finder;
+    if (b.candidates !== f.structural || f.numberHazard) return false;
+    for (let k = 0; k < f.keyCount; k++) {
+      const close = f.keyQuotes[k];
+      const open = s.lastIndexOf('"', close - 1);
+      const kind = this.keyDecision(s.slice(open + 1, close), false) & 7;
+      if (kind === K_BLOCKED || kind === K_SECRET) return false;
+    }
+    // the nesting depth is at most the number of levels; the root sits at depth + 1
+    return f.levels < this.config.scan.maxDepth - depth;
   }
 
   private apply(s: string, m: Matches, mode: number, led?: MapLedger): string | typeof DROP {
@@ -779,10 +839,17 @@ class Engine implements CompiledRedaction {
       return out;
     }
     const obj = node as Record<string, unknown>;
+    let renamed: Map<string, string> | null = null;
     for (const key of Object.keys(obj)) {
       const d = this.keyDecision(key, false);
       const kind = d & 7;
       if (kind === K_IGNORE) continue;
+      // the key is text too (a secret used as a key); a key stays, so drop and restrict mask
+      const newKey = this.text(key, depth, mode | RESTRICT_AS_MASK, led);
+      if (newKey !== key) {
+        out |= CHANGED | (this.lastFlags & ALLOWED);
+        (renamed ??= new Map()).set(key, typeof newKey === 'string' ? newKey : MAX_DEPTH_KEY);
+      }
       if (kind === K_BLOCKED || kind === K_SECRET) {
         const rule = kind === K_BLOCKED ? d >> 3 : this.secretRule;
         let action = this.rules[rule].spec.action;
@@ -812,6 +879,7 @@ class Engine implements CompiledRedaction {
         out |= CHANGED;
       } else out |= f;
     }
+    if (renamed) (holder as Record<string | number, unknown>)[k] = renameKeys(obj, renamed);
     return out;
   }
 
@@ -879,50 +947,47 @@ class Engine implements CompiledRedaction {
     const A = SUMMARY_ATTRIBUTES;
     if (this.config.summary === 'silent') return;
     const debug = this.config.summary === 'debug';
-    const put = (
-      keysAttr: string | null,
-      countAttr: string,
-      keys: string[] | null,
-      n: number,
-    ): void => {
-      if (n === 0) return;
-      if (debug && keysAttr && keys) mergeKeys(attrs, keysAttr, keys);
-      addInt(attrs, countAttr, n);
-    };
-    put(
+    putSummary(
+      attrs,
+      debug,
       body ? A.bodyRedactedKeys : A.redactedKeys,
       body ? A.bodyRedactedCount : A.redactedCount,
       led.removed,
       led.removed.length,
     );
-    put(
+    putSummary(
+      attrs,
+      debug,
       body ? A.bodyMaskedKeys : A.maskedKeys,
       body ? A.bodyMaskedCount : A.maskedCount,
       led.masked,
       led.masked.length,
     );
-    put(
+    putSummary(
+      attrs,
+      debug,
       body ? A.bodyAllowedKeys : A.allowedKeys,
       body ? A.bodyAllowedCount : A.allowedCount,
       led.allowed,
       led.allowed.length,
     );
-    put(null, body ? A.bodyIgnoredCount : A.ignoredCount, null, led.ignored);
+    putSummary(attrs, debug, null, body ? A.bodyIgnoredCount : A.ignoredCount, null, led.ignored);
     if (led.touched.length) {
-      let det = attrs.find((kv) => kv.key === A.detections)?.value;
+      let det = attrs[indexOfKey(attrs, A.detections)]?.value;
       if (!det || !det.kvlistValue) {
         det = { kvlistValue: { values: [] } };
         attrs.push({ key: A.detections, value: det });
       }
-      for (const slot of led.touched) {
-        const name = `${this.rules[Math.floor(slot / NA)].name}.${REDACTION_ACTIONS[slot % NA]}`;
-        addInt(det.kvlistValue!.values, name, led.perRule[slot]);
-      }
+      for (const slot of led.touched)
+        addInt(det.kvlistValue!.values, this.slotNames[slot], led.perRule[slot]);
     }
   }
 }
 
 const RESTRICT_AS_MASK = 16;
+/** Longest string the clean-string cache keeps, and how many it keeps before starting over. */
+const CLEAN_CACHE_MAX_LENGTH = 64;
+const CLEAN_CACHE_SIZE = 1024;
 
 function compileRe2(pattern: string, path: string): RE2JS {
   try {
@@ -950,6 +1015,51 @@ function looksLikeJson(s: string): boolean {
     i++;
   const c = s.charCodeAt(i);
   return c === 123 /* { */ || c === 91; /* [ */
+}
+
+/**
+ * A literal that every match of the RE2 `pattern` contains, or '' when none is evident: the
+ * pattern's leading run of plain characters (letters, digits and `_-:@#/,=<>!%&'"` and space),
+ * minus its last character when a quantifier follows it. Only for patterns without any '|' (an
+ * alternative need not contain it) and without flags; re2js is slow (issue #4), and a tenant
+ * pattern like `TCK-[0-9]{6}` then costs one native indexOf on strings without `TCK-`.
+ */
+export function requiredLiteral(pattern: string): string {
+  if (pattern.includes('|')) return '';
+  let n = 0;
+  while (n < pattern.length && /[A-Za-z0-9_\-:@#/,=<>!%&'" ]/.test(pattern[n])) n++;
+  if (n < pattern.length && '*?{+'.includes(pattern[n])) n--;
+  return n > 0 ? pattern.slice(0, n) : '';
+}
+
+/** A key text() answered DROP for (it cannot in mask mode; if it ever did, the key is masked). */
+const MAX_DEPTH_KEY = '[REDACTED:max_depth]';
+
+/**
+ * A copy of `obj` with keys renamed, in the same order. Two keys redacted to the same token stay
+ * two entries (`…]#2`); own properties are defined, so a `__proto__` key stays a plain key.
+ */
+function renameKeys(obj: Record<string, unknown>, renamed: Map<string, string>): object {
+  const out: Record<string, unknown> = {};
+  const has = (name: string): boolean => Object.prototype.hasOwnProperty.call(out, name);
+  const nextSuffix = new Map<string, number>(); // linear however many keys collide
+  for (const key of Object.keys(obj)) {
+    const base = renamed.get(key) ?? key;
+    let name = base;
+    if (has(name)) {
+      let n = nextSuffix.get(base) ?? 2;
+      while (has(`${base}#${n}`)) n++;
+      name = `${base}#${n}`;
+      nextSuffix.set(base, n + 1);
+    }
+    Object.defineProperty(out, name, {
+      value: obj[key],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
 }
 
 /** Sorts detections by start and drops overlaps (the earlier, then longer, wins). */
@@ -985,8 +1095,37 @@ function anyValueText(v: AnyValue): string {
   return '';
 }
 
+/** One summary count (and, at debug level, its key names); nothing when n is 0. */
+function putSummary(
+  attrs: KeyValue[],
+  debug: boolean,
+  keysAttr: string | null,
+  countAttr: string,
+  keys: string[] | null,
+  n: number,
+): void {
+  if (n === 0) return;
+  if (debug && keysAttr && keys) mergeKeys(attrs, keysAttr, keys);
+  addInt(attrs, countAttr, n);
+}
+
+/** Index of the attribute named `key`, or -1 (a loop: no closure on the hot path). */
+function indexOfKey(attrs: readonly KeyValue[], key: string): number {
+  for (let i = 0; i < attrs.length; i++) if (attrs[i].key === key) return i;
+  return -1;
+}
+
+/** Is `key` already listed in the item's restricted-keys marker (a second pass)? */
+function isMarkedRestricted(attrs: readonly KeyValue[], key: string): boolean {
+  const i = indexOfKey(attrs, RESTRICTED_KEYS_ATTRIBUTE);
+  const values = i < 0 ? undefined : attrs[i].value.arrayValue?.values;
+  if (!values) return false;
+  for (const v of values) if (v.stringValue === key) return true;
+  return false;
+}
+
 function addInt(attrs: KeyValue[], key: string, n: number): void {
-  const kv = attrs.find((a) => a.key === key);
+  const kv = attrs[indexOfKey(attrs, key)];
   if (kv && kv.value.intValue !== undefined) kv.value.intValue += BigInt(n);
   else if (kv) kv.value = { intValue: BigInt(n) };
   else attrs.push({ key, value: { intValue: BigInt(n) } });
@@ -1003,16 +1142,19 @@ function mergeKeys(attrs: KeyValue[], key: string, keys: string[]): void {
 
 /** Adds names to the item's restricted-keys marker (an array of strings), without duplicates. */
 function markRestricted(attrs: KeyValue[], names: string[]): void {
-  let kv = attrs.find((a) => a.key === RESTRICTED_KEYS_ATTRIBUTE);
+  const i = indexOfKey(attrs, RESTRICTED_KEYS_ATTRIBUTE);
+  let kv = i >= 0 ? attrs[i] : undefined;
   if (!kv || !kv.value.arrayValue) {
     kv = { key: RESTRICTED_KEYS_ATTRIBUTE, value: { arrayValue: { values: [] } } };
-    const i = attrs.findIndex((a) => a.key === RESTRICTED_KEYS_ATTRIBUTE);
     if (i >= 0) attrs[i] = kv;
     else attrs.push(kv);
   }
   const values = kv.value.arrayValue!.values;
-  for (const n of names)
-    if (!values.some((v) => v.stringValue === n)) values.push({ stringValue: n });
+  for (const n of names) {
+    let listed = false;
+    for (const v of values) if (v.stringValue === n) listed = true;
+    if (!listed) values.push({ stringValue: n });
+  }
 }
 
 /** Compiles a validated config once per policy version. Throws on an invalid tenant pattern. */

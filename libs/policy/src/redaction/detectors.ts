@@ -370,7 +370,10 @@ export class BuiltinScanner {
   private readonly combinedSticky: RegExp;
   private readonly alts: Alternative[];
   private readonly sticky: RegExp[];
-  private readonly finder = new CandidateFinder();
+  /** The prefilter; after `scan`, its facts describe the last string scanned (prefilter.ts). */
+  readonly finder = new CandidateFinder();
+  /** Candidates the prefilter listed in the last string `scan` saw (0 after scanFull). */
+  candidates = 0;
 
   constructor(enabled: ReadonlySet<BuiltinDetectorId>) {
     this.alts = ALTERNATIVES.filter((a) => enabled.has(a.id));
@@ -390,8 +393,9 @@ export class BuiltinScanner {
    * Answers the number appended. Allocates nothing when `s` has no candidate (most strings).
    */
   scan(s: string, out: Matches): number {
+    this.candidates = 0;
     if (this.alts.length === 0) return 0;
-    const n = this.finder.find(s);
+    const n = (this.candidates = this.finder.find(s));
     if (n === 0) return 0;
     const positions = this.finder.positions;
     const re = this.combinedSticky;
@@ -413,6 +417,7 @@ export class BuiltinScanner {
 
   /** The full global scan (the reference for `scan`): same contract. */
   scanFull(s: string, out: Matches): number {
+    this.candidates = 0;
     if (this.alts.length === 0) return 0;
     const re = this.combined;
     const before = out.count;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { CandidateFinder } from './prefilter';
 
 const finder = new CandidateFinder();
@@ -71,5 +72,50 @@ describe('CandidateFinder', () => {
       'sk-'.repeat(60_000),
     ])
       expect(finder.find(s)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('gathers the JSON facts compile.ts needs to leave clean JSON unparsed', () => {
+    const json = '{"role":"user", "max_tokens" :12,"parts":[{"content":"Step 3: ok"}]}';
+    expect(finder.find(json)).toBe(finder.structural); // only the syntax's own "max_tokens":
+    expect(finder.structural).toBeGreaterThan(0);
+    const keys = Array.from(finder.keyQuotes.subarray(0, finder.keyCount), (q) =>
+      json.slice(json.lastIndexOf('"', q - 1) + 1, q),
+    );
+    expect(keys).toEqual(['role', 'max_tokens', 'parts', 'content']);
+    expect(finder.numberHazard).toBe(false);
+    expect(finder.levels).toBe(3);
+    finder.find('["[1]", " {}", "a"]');
+    expect(finder.levels).toBe(5); // strings holding JSON count a level more
+    // a key assignment inside a string token is not the syntax's
+    finder.find('{"note":"api_key: abcd1234"}');
+    expect(finder.count).toBeGreaterThan(finder.structural);
+    for (const n of ['4.111111111111111e15', '2E+9', '1e-7', '12345678901234567'])
+      expect((finder.find(`[${n}]`), finder.numberHazard)).toBe(true);
+    for (const n of ['123456789012345', '1.5', 'e5', '3 eggs'])
+      expect((finder.find(`[${n}]`), finder.numberHazard)).toBe(false);
+  });
+
+  it('lists the same candidates and facts over code units (long strings) as over charCodeAt', () => {
+    const facts = (s: string) => {
+      const n = finder.find(s);
+      return {
+        positions: Array.from(finder.positions.subarray(0, n)),
+        structural: finder.structural,
+        keys: Array.from(finder.keyQuotes.subarray(0, finder.keyCount)),
+        numberHazard: finder.numberHazard,
+      };
+    };
+    const unit = fc.oneof(
+      fc.constantFrom(...'aAbeyskrcsi:=@.-_"\'\n\t +(~/0123456789{}[]Q'),
+      fc.constantFrom('Bearer ', 'basic ', '-----BEGIN', 'sk-proj-', 'password', 'é', 'ĳ', '💳'),
+    );
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 40 }), (units) => {
+        const s = units.join('');
+        // trailing spaces change no candidate before them, and push the string onto the other loop
+        expect(facts(s + ' '.repeat(60))).toEqual(facts(s));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

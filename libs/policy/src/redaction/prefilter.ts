@@ -34,6 +34,8 @@
  * Non-ASCII characters start nothing: every detector begins with an ASCII character.
  */
 
+import { Buffer } from 'node:buffer';
+
 // character classes, bit flags per ASCII code
 const ALNUM = 1;
 const DIGIT = 2;
@@ -87,35 +89,32 @@ const NA = 128;
 const KEEP = new Int32Array(NA + 1);
 /** Events a character may raise, masked by AFTER[previous character]. */
 const EVENT = new Uint8Array(NA + 1);
-/** E_DIGIT only at the start of a digit run; E_DASH only for a dash after a dash. */
+/**
+ * E_DIGIT only at the start of a digit run; E_DASH only for a dash after a dash; E_SPACE only
+ * for a space or tab after r/R or c/C (`bearer `, `basic `: event() checks the whole word).
+ */
 const AFTER = new Uint8Array(NA + 1);
-/** E_SPACE for ' ' and '\t', raised only after the letters `rer` or `sic` (TRIGRAM). */
-const SPACE = new Uint8Array(NA + 1);
-/** Letters as 1–26, case-folded, for the rolling trigram of the last three characters. */
-const LETTER = new Int32Array(NA + 1);
-const TRIGRAM = new Uint8Array(1 << 15);
 const E_DIGIT = 1;
 const E_SPACE = 2;
 const E_PUNCT = 4;
 const E_DASH = 8;
+/** '[' and '{': no detector starts there; counted for compile.ts's JSON depth bound. */
+const E_BRACKET = 16;
 {
   for (let c = 0; c < NA; c++) {
     KEEP[c] = CHARS[c] & TOKEN ? -1 : 0;
-    AFTER[c] = 255 & ~E_DASH & ~(CHARS[c] & DIGIT ? E_DIGIT : 0);
+    AFTER[c] = 255 & ~E_DASH & ~E_SPACE & ~(CHARS[c] & DIGIT ? E_DIGIT : 0);
     if (CHARS[c] & DIGIT) EVENT[c] = E_DIGIT;
-    if (CHARS[c] & ALNUM && !(CHARS[c] & DIGIT)) LETTER[c] = (c | 32) - 96;
   }
-  AFTER[NA] = 255 & ~E_DASH;
+  AFTER[NA] = 255 & ~E_DASH & ~E_SPACE;
   AFTER[45] |= E_DASH;
+  for (const ch of 'rRcC') AFTER[ch.charCodeAt(0)] |= E_SPACE;
   EVENT[45] = E_DASH;
   for (const ch of '@:=~+(') EVENT[ch.charCodeAt(0)] = E_PUNCT;
-  SPACE[32] = E_SPACE;
-  SPACE[9] = E_SPACE;
-  // `bearer ` (any case), `[Bb]asic `: the word before the space ends in rer / sic
-  for (const w of ['rer', 'sic'])
-    TRIGRAM[
-      (LETTER[w.charCodeAt(0)] << 10) | (LETTER[w.charCodeAt(1)] << 5) | LETTER[w.charCodeAt(2)]
-    ] = E_SPACE;
+  EVENT[91] = E_BRACKET;
+  EVENT[123] = E_BRACKET;
+  EVENT[32] = E_SPACE;
+  EVENT[9] = E_SPACE;
 }
 
 /**
@@ -138,6 +137,15 @@ const TOKEN_START = new Uint8Array(NA * NA);
   // AWS key ids (AKIA, ASIA, A3T…) and Google API keys (AIza): any 'A'
   for (let c = 0; c < NA; c++) TOKEN_START[65 * NA + c] = 1;
 }
+
+/** Strings from this long to this long are scanned over a copy of their code units. */
+const UNITS_MIN = 48;
+const UNITS_MAX = 1 << 20;
+
+/** The first two letters (lower case) of each secret keyword core (see coreAt). */
+const CORE_PAIR = new Uint8Array(NA * NA);
+for (const w of ['pa', 'pw', 'se', 'ke', 'cr', 'co', 'au', 'to'])
+  CORE_PAIR[w.charCodeAt(0) * NA + w.charCodeAt(1)] = 1;
 
 /** Shortest token detector match, in token characters (Slack `xoxb-` + 10). */
 const MIN_TOKEN = 15;
@@ -259,6 +267,27 @@ function userinfoAt(s: string, from: number): boolean {
   return false;
 }
 
+/** Is the separator at i preceded (after spaces and tabs) by a '"'? */
+function quotedSeparator(s: string, i: number): boolean {
+  let j = i - 1;
+  while (at(s, j) === 32 || at(s, j) === 9) j--;
+  return at(s, j) === 34;
+}
+
+/**
+ * The digit run starting at p: 16 digits or more, or followed by an exponent (`1e9`, `2.5E+15`:
+ * the run before the exponent is the last one before it).
+ */
+function numberHazardAt(s: string, p: number): boolean {
+  let j = p;
+  while (cls(s, j) & DIGIT) j++;
+  if (j - p >= 16) return true;
+  if ((at(s, j) | 32) !== 101 /* e */) return false;
+  let k = j + 1;
+  if (at(s, k) === 43 || at(s, k) === 45) k++;
+  return (cls(s, k) & DIGIT) !== 0;
+}
+
 /** The IPv6 lookbehind class [\w:.]. */
 function ipv6Before(s: string, i: number): boolean {
   const c = at(s, i);
@@ -272,32 +301,93 @@ function ipv6Before(s: string, i: number): boolean {
 export class CandidateFinder {
   positions = new Int32Array(64);
   count = 0;
+  /**
+   * Facts about `s` read as JSON text, gathered on the way for compile.ts's decision to leave a
+   * JSON string unparsed (the only ':' and digit characters it needs are events anyway):
+   * - `structural`: candidates listed only because of a `"key":` in the JSON syntax (the
+   *   secret_assignment check at a ':' right after a '"'); a string token on its own never
+   *   produces them (without backslash escapes a token holds no '"');
+   * - `keyQuotes[0, keyCount)`: the closing quote of every `"…"` followed by optional JSON
+   *   whitespace and ':' — every object key of the JSON text, and a few false ones;
+   * - `numberHazard`: a digit run of 16 or more digits, or one followed by an exponent: JSON.parse
+   *   may turn it into other digits than the text shows (String(1e21), precision).
+   */
+  structural = 0;
+  private units = new Uint16Array(0);
+  private unitBytes = Buffer.alloc(0);
+  keyQuotes = new Int32Array(16);
+  keyCount = 0;
+  numberHazard = false;
+  /**
+   * `levels`: '[' and '{', plus one for each that opens a string's content (`"[`, `" {`): a
+   * string holding JSON is parsed one level deeper. Bounds the JSON text's nesting depth.
+   */
+  levels = 0;
 
   /** Lists the candidates in `s`; answers their number (0: no detector can match). */
   find(s: string): number {
     this.count = 0;
+    this.structural = 0;
+    this.keyCount = 0;
+    this.numberHazard = false;
+    this.levels = 0;
     const len = s.length;
-    let run = 0; // token characters so far in the current run
-    let pk = NA; // previous character's table index
-    let tri = 0; // the last three letters (5 bits each; 0 for a non-letter)
-    for (let i = 0; i < len; i++) {
-      const c = s.charCodeAt(i); // in range: no bounds check needed
-      const k = c < NA ? c : NA;
-      const ev = (EVENT[k] & AFTER[pk]) | (SPACE[k] & TRIGRAM[tri]);
-      run = (run + 1) & KEEP[k];
-      tri = ((tri << 5) | LETTER[k]) & 0x7fff;
-      pk = k;
-      if (run === MIN_TOKEN) this.longRun(s, i + 1 - MIN_TOKEN);
-      if (ev !== 0) this.event(s, i, c, ev);
-    }
+    if (len >= UNITS_MIN && len <= UNITS_MAX) this.findInUnits(s, len);
+    else this.findInChars(s, len);
     if (this.count > 1) this.sort();
     return this.count;
   }
 
+  /** The main loop over charCodeAt (short and very long strings). */
+  private findInChars(s: string, len: number): void {
+    let run = 0; // token characters so far in the current run
+    let pk = NA; // previous character's table index
+    for (let i = 0; i < len; i++) {
+      const c = s.charCodeAt(i); // in range: no bounds check needed
+      const k = c < NA ? c : NA;
+      const ev = EVENT[k] & AFTER[pk];
+      run = (run + 1) & KEEP[k];
+      pk = k;
+      if (run === MIN_TOKEN) this.longRun(s, i + 1 - MIN_TOKEN);
+      if (ev !== 0) this.event(s, i, c, ev);
+    }
+  }
+
+  /**
+   * The same loop over a copy of the string's UTF-16 code units (Buffer#write copies natively):
+   * a typed-array load costs about half of charCodeAt, which checks the string's representation
+   * on every call. Keep the two loops identical.
+   */
+  private findInUnits(s: string, len: number): void {
+    if (this.units.length < len) {
+      const bytes = Buffer.alloc(Math.max(len, 1024) * 4); // room to grow: twice len
+      this.unitBytes = bytes;
+      this.units = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length >> 1);
+    }
+    this.unitBytes.write(s, 0, 'utf16le');
+    const u = this.units;
+    let run = 0;
+    let pk = NA;
+    for (let i = 0; i < len; i++) {
+      const c = u[i];
+      const k = c < NA ? c : NA;
+      const ev = EVENT[k] & AFTER[pk];
+      run = (run + 1) & KEEP[k];
+      pk = k;
+      if (run === MIN_TOKEN) this.longRun(s, i + 1 - MIN_TOKEN);
+      if (ev !== 0) this.event(s, i, c, ev);
+    }
+  }
+
   /** A character that may start (or end the key of) a detection, at i. */
   private event(s: string, i: number, c: number, ev: number): void {
-    if (ev === E_DIGIT) {
+    if (ev === E_BRACKET) {
+      let j = i - 1;
+      while (at(s, j) === 32) j--;
+      this.levels += at(s, j) === 34 ? 2 : 1;
+    } else if (ev === E_DIGIT) {
       // the first digit of a run
+      if (!this.numberHazard) this.numberHazard = numberHazardAt(s, i);
       // IBAN: two capitals starting a word, then this digit run
       if (
         i >= 2 &&
@@ -326,6 +416,7 @@ export class CandidateFinder {
       // the last dash of `-----BEGIN`
       if (i >= 4 && at(s, i + 1) === 66 && s.startsWith('-----BEGIN', i - 4)) this.push(i - 4);
     } else if (c === 58 /* : */) {
+      this.jsonKey(s, i);
       if (at(s, i + 1) === 47 && at(s, i + 2) === 47) {
         if (userinfoAt(s, i + 3)) this.push(i);
         if (i >= 5 && s.startsWith('hooks.slack.com/', i + 3)) this.push(i - 5);
@@ -340,7 +431,9 @@ export class CandidateFinder {
         if (n1 === 58 && (n2 === 58 || (n2 >= 0 && n2 < NA && CHARS[n2] & HEX)))
           if (i === 0 || !ipv6Before(s, i - 1)) this.push(i);
       }
+      const before = this.count;
       this.assignment(s, i);
+      if (this.count !== before && quotedSeparator(s, i)) this.structural += this.count - before;
     } else if (c === 61 /* = */) {
       this.azure(s, i);
       this.assignment(s, i);
@@ -376,6 +469,20 @@ export class CandidateFinder {
       }
       a[j + 1] = v;
     }
+  }
+
+  /** Records the closing quote before the ':' at i (JSON whitespace between), if there is one. */
+  private jsonKey(s: string, i: number): void {
+    let j = i - 1;
+    let c = at(s, j);
+    while (c === 32 || c === 9 || c === 10 || c === 13) c = at(s, --j);
+    if (c !== 34) return;
+    if (this.keyCount === this.keyQuotes.length) {
+      const grown = new Int32Array(this.keyQuotes.length * 2);
+      grown.set(this.keyQuotes);
+      this.keyQuotes = grown;
+    }
+    this.keyQuotes[this.keyCount++] = j;
   }
 
   private push(p: number): void {
@@ -434,8 +541,11 @@ export class CandidateFinder {
     const lo = keyEnd > MAX_KEY ? keyEnd - MAX_KEY : 0;
     let k = keyEnd;
     while (k > lo && cls(s, k - 1) & KEYCH) k--;
-    for (let p = k; p < keyEnd; p++) {
-      if (!coreAt(s, p, keyEnd)) continue;
+    // indices in [k, keyEnd) are in range; a core is ≥ 3 characters and starts with one of
+    // CORE_PAIRS (case-folded), which rejects most positions with one lookup
+    for (let p = k; p + 3 <= keyEnd; p++) {
+      const pair = ((s.charCodeAt(p) | 32) & 127) * NA + ((s.charCodeAt(p + 1) | 32) & 127);
+      if (CORE_PAIR[pair] === 0 || !coreAt(s, p, keyEnd)) continue;
       for (let q = p - MAX_CORE_OFFSET > k ? p - MAX_CORE_OFFSET : k; q <= p; q++) this.push(q);
     }
   }
