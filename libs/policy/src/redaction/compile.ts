@@ -3,6 +3,7 @@
  *
  * Order per attribute (the Collector redaction processor's order, extended):
  *   ignored key → kept untouched · not on the allow-list → removed (fails closed) ·
+ *   the key itself → scanned like a value ("Map keys" below) ·
  *   blocked key → the rule's action on the whole value · content key (GenAI prompts) → its
  *   action (restrict by default) and detectors still run inside · otherwise detectors scan the
  *   value: strings, strings in arrays and maps at any depth, and JSON inside strings (parsed,
@@ -20,6 +21,22 @@
  * over its raw text. Skipping the parse must give exactly what parsing gives, so it is allowed
  * only when `jsonUnchanged` proves it (see there); the reference mode always parses, and
  * compile.spec.ts checks the two against each other on random JSON (fast-check).
+ *
+ * Map keys are text too (issue #4): an SDK may put a header value, an email or a token into an
+ * attribute key or a kvlist entry's key (`{"user_index": {"jane@example.com": 3}}` as an OTLP
+ * map). Every key of every attribute list — resource, scope, span, event, link, log record, data
+ * point, exemplar, metric metadata, structured log bodies, and kvlist maps at any depth — is
+ * scanned with the same detectors and tenant patterns as values, after the key decisions:
+ * ignored and reserved keys are not scanned (kept untouched), and a key that fails the
+ * allow-list is removed before it is scanned (fail closed; counted as allow_list.drop, its name
+ * never recorded); every other key is scanned, whatever rule then acts on its value (the rule was
+ * chosen by the raw key). A detected key becomes its action's token: mask, and restrict, partial
+ * and truncate (the key itself is the secret, and a restricted marker would name it) →
+ * `[REDACTED:<rule>]`; hash → `[HASH:<rule>:…]`; drop → the entry is removed. Two keys that end
+ * up with the same name stay apart (`…#2`, `…#3`, as for JSON object keys). Detections in keys
+ * are counted like any other; summaries and the restricted marker list the new key, never the
+ * raw one. Cost on the hot path: whether a key needs scanning is decided once per key and kept
+ * in the key-decision cache, so a clean key costs one bit test (see `classifyKey`).
  *
  * Restricted values: the value stays, and its top-level key is listed in the item's own
  * `custodian.restricted_keys` attribute (see restricted.ts for why it travels with the item).
@@ -117,10 +134,16 @@ const ALLOWED = 8;
 const K_NORMAL = 0;
 const K_IGNORE = 1;
 const K_REMOVE = 2;
-const K_BLOCKED = 3; // + rule index << 3
+const K_BLOCKED = 3; // + rule index << K_RULE_SHIFT
 const K_CONTENT = 4;
 const K_SECRET = 5;
 const K_RESERVED = 6;
+/** The key-scan bits below are set (cached decisions made outside attribute lists lack them). */
+const K_SCANNED = 8;
+/** The key itself holds a possible detection (or JSON): it goes through text() each time. */
+const K_DIRTY = 16;
+/** A blocked-key decision carries its rule index above the kind and key-scan bits. */
+const K_RULE_SHIFT = 5;
 
 const ACTION_INDEX: Record<RedactionAction, number> = Object.fromEntries(
   REDACTION_ACTIONS.map((a, i) => [a, i]),
@@ -206,6 +229,10 @@ class Engine implements CompiledRedaction {
 
   // per-call state (the engine is not re-entrant; one per worker thread)
   private readonly matches = new Matches();
+  /** Scratch for classifyKey (never the one a string scan in progress holds). */
+  private readonly keyMatches = new Matches();
+  /** The rule whose drop action made the last text() answer DROP (a dropped key's summary name). */
+  private lastDropRule = '';
   private counts: Int32Array;
   /** `"<rule>.<action>"` per count slot: the detections summary's keys, built once. */
   private readonly slotNames: string[];
@@ -411,11 +438,32 @@ class Engine implements CompiledRedaction {
   ): number {
     let w = 0;
     let out = 0;
+    const allowListApplies = top || nestedAllowList;
+    /** Names a renamed key must not take (built on the first rename only). */
+    let taken: KeyNames | null = null;
     for (let i = 0; i < list.length; i++) {
       const kv = list[i];
-      const key = kv.key;
-      const decision = this.keyDecision(key, top || nestedAllowList);
+      let key = kv.key;
+      let decision = this.keyDecision(key, allowListApplies);
+      if (!(decision & K_SCANNED)) decision = this.classifyKey(key, decision, allowListApplies);
       let flags = 0;
+      if (decision & K_DIRTY) {
+        // the key itself is scanned (key rules below still act on the raw key's value)
+        const r = this.text(key, depth, KEY_MODE, led);
+        flags = this.lastFlags & ALLOWED;
+        if (r === DROP) {
+          if (top) led.removed.push(this.maskToken(this.lastDropRule));
+          this.removedTotal++;
+          out |= flags;
+          continue;
+        }
+        if (r !== key) {
+          taken ??= namesInUse(list, w, i);
+          key = uniqueName(r, taken);
+          kv.key = key;
+          flags |= CHANGED;
+        }
+      }
       switch (decision & 7) {
         case K_IGNORE:
           led.ignored++;
@@ -433,10 +481,10 @@ class Engine implements CompiledRedaction {
           this.removedTotal++;
           continue;
         case K_BLOCKED:
-          flags = this.wholeValue(kv.value, decision >> 3, led);
+          flags |= this.wholeValue(kv.value, decision >> K_RULE_SHIFT, led);
           break;
         case K_SECRET:
-          flags = this.wholeValue(kv.value, this.secretRule, led);
+          flags |= this.wholeValue(kv.value, this.secretRule, led);
           break;
         case K_CONTENT: {
           const spec = this.rules[this.contentRule].spec;
@@ -444,14 +492,14 @@ class Engine implements CompiledRedaction {
             // a second pass finds it marked already: not a new restriction
             if (!top || !isMarkedRestricted(list, key))
               this.count(this.contentRule, 'restrict', led);
-            flags = RESTRICT | this.value(kv.value, depth, key, led);
-          } else flags = this.wholeValue(kv.value, this.contentRule, led);
+            flags |= RESTRICT | this.value(kv.value, depth, key, led);
+          } else flags |= this.wholeValue(kv.value, this.contentRule, led);
           break;
         }
         default:
           if (kv.value.kvlistValue && nestedAllowList) {
-            flags = this.attributes(kv.value.kvlistValue.values, led, false, true, depth + 1);
-          } else flags = this.value(kv.value, depth, key, led);
+            flags |= this.attributes(kv.value.kvlistValue.values, led, false, true, depth + 1);
+          } else flags |= this.value(kv.value, depth, key, led);
       }
       if (flags & DROP) {
         if (top) led.removed.push(key);
@@ -493,12 +541,36 @@ class Engine implements CompiledRedaction {
             rule = b.rule;
             break;
           }
-      if (rule >= 0) d = K_BLOCKED | (rule << 3);
+      if (rule >= 0) d = K_BLOCKED | (rule << K_RULE_SHIFT);
       else if (this.contentExact.has(key) || this.contentPrefixes.some((p) => key.startsWith(p)))
         d = K_CONTENT;
       else if (this.secretRule >= 0 && SECRET_KEY_NAME.test(key)) d = K_SECRET;
       else d = K_NORMAL;
     }
+    if (cache.size >= 4096) cache.clear();
+    cache.set(key, d);
+    return d;
+  }
+
+  /**
+   * Adds the key-scan bits to a cached key decision: K_DIRTY when the key could hold a detection
+   * (the prefilter and tenant patterns find one, or it looks like JSON; always in reference mode).
+   * Done once per key and policy, so a clean key costs a bit test per attribute afterwards.
+   * Ignored and reserved keys are never scanned, nor keys the allow-list removes (fail closed:
+   * removed unscanned). Only called between attribute entries (it uses the scanner's state).
+   */
+  private classifyKey(key: string, decision: number, allowListApplies: boolean): number {
+    const kind = decision & 7;
+    let d = decision | K_SCANNED;
+    if (kind !== K_IGNORE && kind !== K_RESERVED && kind !== K_REMOVE && key.length >= 3) {
+      if (this.referenceScan || (this.config.scan.jsonInStrings && looksLikeJson(key)))
+        d |= K_DIRTY;
+      else {
+        this.scanText(key, this.keyMatches);
+        if (this.keyMatches.count > 0) d |= K_DIRTY;
+      }
+    }
+    const cache = allowListApplies ? this.keyCacheTop : this.keyCacheNested;
     if (cache.size >= 4096) cache.clear();
     cache.set(key, d);
     return d;
@@ -561,8 +633,24 @@ class Engine implements CompiledRedaction {
     let out = 0;
     if (depth < this.config.scan.maxDepth) {
       for (const c of v.arrayValue?.values ?? []) out |= this.reservedValue(c, depth + 1, led);
-      for (const kv of v.kvlistValue?.values ?? [])
+      const entries = v.kvlistValue?.values ?? [];
+      let taken: KeyNames | null = null;
+      for (let i = 0; i < entries.length; i++) {
+        const kv = entries[i];
+        // our detections map's keys name rules; a client's map there may hold anything: scanned,
+        // and masked (never removed: nothing here is a client attribute to drop)
+        let d = this.keyDecision(kv.key, false);
+        if (!(d & K_SCANNED)) d = this.classifyKey(kv.key, d, false);
+        if (d & K_DIRTY) {
+          const r = this.text(kv.key, depth + 1, KEY_MODE | RESTRICT_AS_MASK, led);
+          if (typeof r === 'string' && r !== kv.key) {
+            taken ??= namesInUse(entries, i, i);
+            kv.key = uniqueName(r, taken);
+            out |= CHANGED;
+          }
+        }
         out |= this.reservedValue(kv.value, depth + 1, led);
+      }
     }
     return out & CHANGED;
   }
@@ -727,9 +815,12 @@ class Engine implements CompiledRedaction {
       }
       let action = rule.spec.action;
       if (mode & RESTRICT_AS_MASK && (action === 'drop' || action === 'restrict')) action = 'mask';
+      // a key: the detection is the secret, so only mask, hash or drop (the entry) apply
+      if (mode & KEY_MODE && action !== 'drop' && action !== 'hash') action = 'mask';
       this.count(m.kinds[i], action, led);
       if (action === 'drop') {
         this.lastFlags = 0;
+        this.lastDropRule = rule.name;
         return DROP;
       }
       if (action === 'restrict') {
@@ -844,14 +935,14 @@ class Engine implements CompiledRedaction {
       const d = this.keyDecision(key, false);
       const kind = d & 7;
       if (kind === K_IGNORE) continue;
-      // the key is text too (a secret used as a key); a key stays, so drop and restrict mask
-      const newKey = this.text(key, depth, mode | RESTRICT_AS_MASK, led);
+      // the key is text too (a secret used as a key); a key stays, so only mask or hash apply
+      const newKey = this.text(key, depth, mode | RESTRICT_AS_MASK | KEY_MODE, led);
       if (newKey !== key) {
         out |= CHANGED | (this.lastFlags & ALLOWED);
         (renamed ??= new Map()).set(key, typeof newKey === 'string' ? newKey : MAX_DEPTH_KEY);
       }
       if (kind === K_BLOCKED || kind === K_SECRET) {
-        const rule = kind === K_BLOCKED ? d >> 3 : this.secretRule;
+        const rule = kind === K_BLOCKED ? d >> K_RULE_SHIFT : this.secretRule;
         let action = this.rules[rule].spec.action;
         if (mode & RESTRICT_AS_MASK && (action === 'drop' || action === 'restrict'))
           action = 'mask';
@@ -985,6 +1076,8 @@ class Engine implements CompiledRedaction {
 }
 
 const RESTRICT_AS_MASK = 16;
+/** text() on a map key: restrict, partial and truncate become mask (drop and hash stay). */
+const KEY_MODE = 32;
 /** Longest string the clean-string cache keeps, and how many it keeps before starting over. */
 const CLEAN_CACHE_MAX_LENGTH = 64;
 const CLEAN_CACHE_SIZE = 1024;
@@ -1060,6 +1153,37 @@ function renameKeys(obj: Record<string, unknown>, renamed: Map<string, string>):
     });
   }
   return out;
+}
+
+/**
+ * The names a renamed map key must avoid: the keys already written (`list[0..w)`, final) and all
+ * keys still to come (`list[i..]`, raw — a later one may be renamed too, then its raw name is
+ * reserved for nothing; harmless, and the same in every mode).
+ */
+function namesInUse(list: readonly KeyValue[], w: number, i: number): KeyNames {
+  const taken = new Set<string>();
+  for (let j = 0; j < w; j++) taken.add(list[j].key);
+  for (let j = i; j < list.length; j++) taken.add(list[j].key);
+  return { taken, next: new Map() };
+}
+
+interface KeyNames {
+  taken: Set<string>;
+  /** Per token, the next suffix to try: linear however many keys collide. */
+  next: Map<string, number>;
+}
+
+/** `base`, or `base#2`, `base#3`… the first not taken; records it as taken. */
+function uniqueName(base: string, names: KeyNames): string {
+  let name = base;
+  if (names.taken.has(name)) {
+    let n = names.next.get(base) ?? 2;
+    while (names.taken.has(`${base}#${n}`)) n++;
+    name = `${base}#${n}`;
+    names.next.set(base, n + 1);
+  }
+  names.taken.add(name);
+  return name;
 }
 
 /** Sorts detections by start and drops overlaps (the earlier, then longer, wins). */
