@@ -356,6 +356,59 @@ describe('SinkDelivery (real Redis)', () => {
     }
   });
 
+  it('closes the retry worker of a lane that stayed empty, and reopens it when a job appears', async () => {
+    const sink = await sinkServer();
+    sink.answer = { status: 503 };
+    const exporter = sink.exporter();
+    sinks.set('t1/s7', exporter);
+    const delivery = make({ laneScanMs: 50, laneIdleMs: 300, jitter: 0 });
+    await delivery.start();
+    const ref = { tenantId: 't1', sinkId: 's7', exporter };
+    const first = traces(2);
+    expect((await delivery.deliver(ref, batchOf(first))).outcome).toBe('queued_retry');
+    expect(delivery.openLanes).toBe(1);
+    // While a retry is pending (delayed) the lane stays open, however long it waits.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(delivery.openLanes).toBe(1);
+    sink.answer = { status: 200 };
+    await waitFor('the retry', () => (sink.accepted.length === 1 ? true : undefined), 10_000, 20);
+    // Empty for laneIdleMs: the worker (and its blocking Redis connection) is closed.
+    await waitFor(
+      'the idle lane to close',
+      () => (delivery.openLanes === 0 ? true : undefined),
+      5_000,
+      20,
+    );
+
+    // A job queued for the sink by another process (a redrive from the admin's control plane)
+    // is found by the next scan: the lane reopens and delivers it.
+    sink.answer = { status: 400 };
+    const other = make();
+    const second = traces(3);
+    expect((await other.deliver(ref, batchOf(second))).outcome).toBe('dead_lettered');
+    await other.close();
+    sink.answer = { status: 200 };
+    const control = new DeadLetterControl({ redisUrl, config: { ...FAST, keyPrefix: prefix } });
+    try {
+      expect(await control.redrive('t1', 's7')).toBe(1);
+    } finally {
+      await control.close();
+    }
+    await waitFor(
+      'the reopened lane to deliver',
+      () => (sink.accepted.length === 2 ? true : undefined),
+      10_000,
+      20,
+    );
+    expect(sink.accepted[1].spanIds.sort()).toEqual(spanIds(second).sort());
+    await waitFor(
+      'the lane to close again',
+      () => (delivery.openLanes === 0 ? true : undefined),
+      5_000,
+      20,
+    );
+  });
+
   it('a new instance (a restarted worker) delivers the retries queued by the old one', async () => {
     const sink = await sinkServer();
     sink.answer = { status: 503 };

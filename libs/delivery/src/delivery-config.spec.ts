@@ -29,6 +29,7 @@ describe('delivery config', () => {
         'delivery.maxDeadLetters',
         'delivery.retryConcurrency',
         'delivery.laneScanMs',
+        'delivery.laneIdleMs',
         'delivery.jitter',
         'delivery.maxBackoffMs',
       ],

@@ -33,6 +33,12 @@ export interface DeliveryConfig {
    * redrove for a sink this worker has no lane for yet are picked up (one SMEMBERS per scan).
    */
   laneScanMs: number;
+  /**
+   * A lane whose retry queue has been empty this long closes its BullMQ worker (and the Redis
+   * connection a worker blocks on); a later scan reopens it when a job appears. Without it a
+   * worker process would keep one connection for every sink that ever failed, forever.
+   */
+  laneIdleMs: number;
 }
 
 export const DEFAULT_DELIVERY_CONFIG: DeliveryConfig = {
@@ -48,6 +54,7 @@ export const DEFAULT_DELIVERY_CONFIG: DeliveryConfig = {
   retryConcurrency: 2,
   closeTimeoutMs: 10_000,
   laneScanMs: 5_000,
+  laneIdleMs: 300_000,
 };
 
 export interface ConfigProblem {
@@ -81,6 +88,7 @@ export function validateDeliveryConfig(
   intAtLeast('retryConcurrency', 1);
   intAtLeast('closeTimeoutMs', 0);
   intAtLeast('laneScanMs', 10);
+  intAtLeast('laneIdleMs', 0);
   if (typeof config.jitter !== 'number' || !(config.jitter >= 0 && config.jitter <= 1))
     problems.push({ path: `${prefix}.jitter`, message: 'must be between 0 and 1' });
   if (

@@ -13,6 +13,7 @@ export interface DeliveryMetrics {
   deadLettersDropped: Counter<'tenant' | 'sink'>;
   retryQueueDepth: Gauge<'tenant' | 'sink'>;
   deadLetters: Gauge<'tenant' | 'sink'>;
+  retryLanesOpen: Gauge;
   exportSeconds: Histogram<'kind' | 'attempt' | 'result'>;
 }
 
@@ -86,6 +87,16 @@ export function deliveryMetrics(registry: Registry): DeliveryMetrics {
           name: 'custodian_delivery_dead_letters',
           help: 'Batches in a sink dead-letter queue.',
           labelNames: ['tenant', 'sink'],
+          registers,
+        }),
+    ),
+    retryLanesOpen: getOr(
+      registry,
+      'custodian_delivery_retry_lanes_open',
+      () =>
+        new Gauge({
+          name: 'custodian_delivery_retry_lanes_open',
+          help: 'Sink retry lanes with a running retry worker in this process (one Redis connection each); idle lanes close after laneIdleMs.',
           registers,
         }),
     ),

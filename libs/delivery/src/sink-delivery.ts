@@ -73,7 +73,18 @@ interface SinkLane {
   sinkId: string;
   queue: Queue<RetryJobData>;
   worker?: Worker<RetryJobData>;
+  /** When this process last queued, finished or saw a job in the lane (ms). */
+  lastActive: number;
 }
+
+/** BullMQ's lists and sorted sets that hold a queue's unfinished jobs (QUEUED_STATES). */
+const QUEUED_KEYS = [
+  ['wait', 'llen'],
+  ['paused', 'llen'],
+  ['active', 'llen'],
+  ['delayed', 'zcard'],
+  ['prioritized', 'zcard'],
+] as const;
 
 export class SinkDelivery {
   readonly config: DeliveryConfig;
@@ -120,11 +131,62 @@ export class SinkDelivery {
     this.scanTimer.unref();
   }
 
+  /**
+   * Opens a retry worker for every lane with unfinished jobs and closes the workers of lanes
+   * empty for laneIdleMs: a process holds a Redis connection only for sinks with something to
+   * retry, not for every sink that ever failed. Depths come from one pipeline per scan.
+   */
   private async scanLanes(): Promise<void> {
+    const lanes: { tenantId: string; sinkId: string; name: string }[] = [];
     for (const member of await this.redis.smembers(this.sinksKey())) {
       const ids = parseSinkMember(member);
-      if (ids && !this.closing) this.lane(ids[0], ids[1], true);
+      if (ids) lanes.push({ tenantId: ids[0], sinkId: ids[1], name: this.laneName(ids) });
     }
+    if (lanes.length === 0 || this.closing) return;
+    const pipeline = this.redis.pipeline();
+    for (const l of lanes) {
+      for (const [type, op] of QUEUED_KEYS)
+        pipeline[op](`${this.config.keyPrefix}:${l.name}:${type}`);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const now = Date.now();
+    for (let i = 0; i < lanes.length && !this.closing; i++) {
+      const { tenantId, sinkId, name } = lanes[i];
+      let depth = 0;
+      for (let k = 0; k < QUEUED_KEYS.length; k++) {
+        const [err, n] = replies[i * QUEUED_KEYS.length + k] ?? [];
+        // Unreadable: assume there is work (opening a worker is the safe side).
+        depth += err ? 1 : Number(n ?? 0);
+      }
+      const open = this.lanes.get(name);
+      if (depth > 0) {
+        this.lane(tenantId, sinkId, true).lastActive = now;
+      } else if (open?.worker && now - open.lastActive >= this.config.laneIdleMs) {
+        await this.retire(name, open);
+      }
+    }
+  }
+
+  /** Closes an idle lane's worker and queue; a later job reopens it (lane()). */
+  private async retire(name: string, lane: SinkLane): Promise<void> {
+    if (this.lanes.get(name) !== lane) return;
+    this.lanes.delete(name);
+    this.metrics.retryLanesOpen.set(this.openLanes);
+    // Graceful: a job that became active meanwhile finishes; waiting ones stay in Redis for
+    // the next scan or the next lane() of this sink.
+    await lane.worker?.close().catch(() => undefined);
+    await lane.queue.close().catch(() => undefined);
+  }
+
+  /** Lanes with a running retry worker in this process. */
+  get openLanes(): number {
+    let n = 0;
+    for (const l of this.lanes.values()) if (l.worker) n++;
+    return n;
+  }
+
+  private laneName([tenantId, sinkId]: [string, string]): string {
+    return laneName(this.config.keyPrefix, tenantId, sinkId);
   }
 
   async deliver(sink: DeliverySink, batch: ExportBatch): Promise<DeliveryResult> {
@@ -472,6 +534,7 @@ export class SinkDelivery {
       lane = {
         tenantId,
         sinkId,
+        lastActive: Date.now(),
         queue: new Queue<RetryJobData>(name, {
           connection: this.redis,
           prefix: this.config.keyPrefix,
@@ -499,11 +562,17 @@ export class SinkDelivery {
       worker.on('error', (err: Error) =>
         this.log('warn', 'retry worker error', { tenantId, sinkId, err: err.message }),
       );
+      const current = lane;
+      const touch = () => (current.lastActive = Date.now());
       worker.on('completed', () => {
+        touch();
         void this.refreshGauges(tenantId, sinkId).catch(() => undefined);
       });
+      worker.on('failed', touch);
       lane.worker = worker;
+      this.metrics.retryLanesOpen.set(this.openLanes);
     }
+    if (withWorker) lane.lastActive = Date.now();
     return lane;
   }
 
