@@ -4,12 +4,16 @@
  * to one core (taskset). For each protocol:
  *   1. max: closed loop with enough concurrency to saturate the gateway → sustained spans/s,
  *      CPU seconds per million spans (from /proc), peak RSS;
- *   2. half: open loop at half the max rate → p50/p99 request latency.
+ *   2. half: open loop at half the max rate → p50/p99 request latency, and for the gateway
+ *      the event-loop delay over that phase (p99 and max, from the ops port's
+ *      nodejs_eventloop_lag_* gauges, which prom-client resets at each scrape): what holds the
+ *      loop — a long synchronous step, GC — shows there before it shows in p99.
  * Baseline in the same run: a bare node:http / grpc-js server on the same core that reads the
  * request and answers 200 (no auth, no split, no Kafka): the cost of the transport alone.
  *
  * Run: npm run build && bash deploy/local/up.sh && \
  *      node --require ./bench/register.js bench/gateway/gateway.bench.ts [seconds]
+ * BENCH_DIST=<dir> runs the gateway built into another directory (default dist).
  * Prints one JSON object per line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -235,7 +239,85 @@ async function openLoop(
   return { p50: q(0.5), p99: q(0.99), max: q(1), ok: latencies.length, failed, behind };
 }
 
-async function measure(name: string, proc: ChildProcess, send: Send, bodies: Uint8Array[]) {
+type GcCounts = Record<
+  string,
+  { count: number; sumMs: number; over10ms: number; over100ms: number }
+>;
+let gcSeen: GcCounts = {};
+let gcNow: GcCounts = {};
+
+/** GC pauses by kind so far (prom-client's nodejs_gc_duration_seconds histogram, cumulative). */
+function gcPauses(text: string): GcCounts {
+  const out: GcCounts = {};
+  const at = (kind: string) => (out[kind] ??= { count: 0, sumMs: 0, over10ms: 0, over100ms: 0 });
+  for (const m of text.matchAll(
+    /^custodian_process_nodejs_gc_duration_seconds_(bucket|sum|count)\{([^}]*)\} (\S+)$/gm,
+  )) {
+    const labels = Object.fromEntries(
+      [...m[2].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]),
+    );
+    const g = at(labels.kind ?? 'all');
+    const v = Number(m[3]);
+    if (m[1] === 'sum') g.sumMs = v * 1000;
+    else if (m[1] === 'count') g.count = v;
+    else if (labels.le === '0.01') g.over10ms -= v;
+    else if (labels.le === '0.1') g.over100ms -= v;
+  }
+  // over10ms/over100ms hold minus the count at or under the bound; add the total.
+  for (const g of Object.values(out)) {
+    g.over10ms += g.count;
+    g.over100ms += g.count;
+  }
+  return out;
+}
+
+/** GC pauses by kind between the last two scrapes. */
+function gcDelta(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [kind, g] of Object.entries(gcNow)) {
+    const b = gcSeen[kind] ?? { count: 0, sumMs: 0, over10ms: 0, over100ms: 0 };
+    if (g.count === b.count) continue;
+    out[kind] =
+      `${g.count - b.count} pauses, ${Math.round(g.sumMs - b.sumMs)} ms, ` +
+      `${g.over10ms - b.over10ms} over 10 ms, ${g.over100ms - b.over100ms} over 100 ms`;
+  }
+  return out;
+}
+
+/** One gauge of the gateway's ops port (prom-client default metrics), or -1 if absent. */
+function gauge(text: string, name: string): number {
+  const m = new RegExp(`^custodian_process_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : -1;
+}
+
+/**
+ * The gateway's event-loop delay since the previous scrape (prom-client resets its histogram
+ * at each scrape), in ms beyond prom-client's 10 ms sampling interval, and its memory split:
+ * V8 heap and Buffer (external) memory, in MB.
+ */
+async function opsFigures(opsPort: number) {
+  const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+  gcSeen = gcNow;
+  gcNow = gcPauses(text);
+  const ms = (name: string) =>
+    Math.round((gauge(text, `nodejs_eventloop_lag_${name}_seconds`) * 1000 - 10) * 100) / 100;
+  const mb = (name: string) => Math.round(gauge(text, name) / 1048576);
+  return {
+    event_loop_delay_p99_ms: ms('p99'),
+    event_loop_delay_max_ms: ms('max'),
+    heap_total_mb: mb('nodejs_heap_size_total_bytes'),
+    external_mb: mb('nodejs_external_memory_bytes'),
+    gc: gcDelta(),
+  };
+}
+
+async function measure(
+  name: string,
+  proc: ChildProcess,
+  send: Send,
+  bodies: Uint8Array[],
+  opsPort?: number,
+) {
   // Warm up, then find the sustained maximum with a closed loop.
   await closedLoop(send, bodies, 32, 2);
   const cpu0 = cpuSeconds(proc.pid!);
@@ -258,7 +340,9 @@ async function measure(name: string, proc: ChildProcess, send: Send, bodies: Uin
       peak_rss_mb: peakRssMb(proc.pid!),
     }),
   );
+  if (opsPort) await opsFigures(opsPort);
   const half = await openLoop(send, bodies, spansPerSec / 2 / SPANS_PER_REQUEST, SECONDS);
+  const ops = opsPort ? await opsFigures(opsPort) : {};
   console.log(
     JSON.stringify({
       bench: 'gateway',
@@ -268,6 +352,7 @@ async function measure(name: string, proc: ChildProcess, send: Send, bodies: Uin
       p50_ms: half.p50,
       p99_ms: half.p99,
       max_ms: half.max,
+      ...ops,
       requests_failed: half.failed,
       requests_not_sent_generator_behind: half.behind,
       peak_rss_mb: peakRssMb(proc.pid!),
@@ -380,14 +465,14 @@ async function main(): Promise<void> {
     // taskset execs node in place, so the pid is the node process.
     // BENCH_ONLY=custodian-otlp-http (comma list) runs a subset, e.g. while profiling.
     const only = process.env.BENCH_ONLY?.split(',');
-    const targets: [string, ChildProcess, Send][] = [
+    const targets: [string, ChildProcess, Send, number?][] = [
       ['baseline-http', baseline, httpSender(bHttp, minted.key)],
-      ['custodian-otlp-http', gateway, httpSender(httpPort, minted.key)],
+      ['custodian-otlp-http', gateway, httpSender(httpPort, minted.key), opsPort],
       ['baseline-grpc', baseline, grpcSender(bGrpc, minted.key)],
-      ['custodian-otlp-grpc', gateway, grpcSender(grpcPort, minted.key)],
+      ['custodian-otlp-grpc', gateway, grpcSender(grpcPort, minted.key), opsPort],
     ];
-    for (const [name, proc, send] of targets) {
-      if (!only || only.includes(name)) await measure(name, proc, send, bodies);
+    for (const [name, proc, send, ops] of targets) {
+      if (!only || only.includes(name)) await measure(name, proc, send, bodies, ops);
     }
   } finally {
     gateway.kill('SIGTERM');

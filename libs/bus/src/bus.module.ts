@@ -22,6 +22,8 @@ export class KafkaAdmin implements OnApplicationBootstrap, OnApplicationShutdown
   private connected?: Promise<void>;
   private topicsEnsured = false;
   private readonly partitionCounts = new Map<string, { count: number; at: number }>();
+  /** The metadata lookup in flight per topic, shared by every caller. */
+  private readonly partitionFetches = new Map<string, Promise<number>>();
 
   constructor(
     @Inject(CONFIG) private readonly config: CustodianConfig,
@@ -62,28 +64,50 @@ export class KafkaAdmin implements OnApplicationBootstrap, OnApplicationShutdown
 
   /**
    * Partition count of a topic, from cluster metadata, refreshed at most once a minute: the
-   * gateway needs it to route each trace id to its partition.
+   * gateway needs it to route each trace id to its partition. It is on every request's path,
+   * so a known count is answered at once and refreshed in the background — one refresh at a
+   * time — rather than making every request that arrives during the refresh wait for the
+   * metadata round trip (issue #3's benchmark: each minute's expiry sent one metadata request
+   * per in-flight client request and stalled them all, hundreds of ms at p99). Only the first
+   * lookup waits, shared by every caller; it fails within 3 s when Kafka is unreachable.
+   * A failed refresh keeps the last known count (partitions are only ever added by operators).
    */
-  async partitionCount(topic: string): Promise<number> {
+  partitionCount(topic: string): Promise<number> {
     const cached = this.partitionCounts.get(topic);
-    if (cached && Date.now() - cached.at < 60_000) return cached.count;
-    try {
+    if (cached) {
+      if (Date.now() - cached.at >= 60_000 && !this.partitionFetches.has(topic)) {
+        this.fetchPartitionCount(topic).catch((err: unknown) =>
+          this.logger.warn(
+            { err, topic },
+            'kafka topic metadata refresh failed; keeping last count',
+          ),
+        );
+      }
+      return Promise.resolve(cached.count);
+    }
+    return this.fetchPartitionCount(topic);
+  }
+
+  private fetchPartitionCount(topic: string): Promise<number> {
+    let pending = this.partitionFetches.get(topic);
+    if (!pending) {
       // Bounded: a client waiting on an unreachable cluster should hear 503 quickly, not after
       // kafkajs has exhausted its connection retries.
-      const meta = await withTimeout(
+      pending = withTimeout(
         this.probe().then(() => this.admin.fetchTopicMetadata({ topics: [topic] })),
         3000,
         `no metadata for ${topic} within 3000 ms`,
-      );
-      const count = meta.topics[0]?.partitions.length ?? 0;
-      if (count < 1) throw new Error(`topic ${topic} has no partitions`);
-      this.partitionCounts.set(topic, { count, at: Date.now() });
-      return count;
-    } catch (err) {
-      // Keep routing with the last known count while Kafka is briefly unreachable.
-      if (cached) return cached.count;
-      throw err;
+      )
+        .then((meta) => {
+          const count = meta.topics[0]?.partitions.length ?? 0;
+          if (count < 1) throw new Error(`topic ${topic} has no partitions`);
+          this.partitionCounts.set(topic, { count, at: Date.now() });
+          return count;
+        })
+        .finally(() => this.partitionFetches.delete(topic));
+      this.partitionFetches.set(topic, pending);
     }
+    return pending;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -8,6 +8,7 @@ export {
   ALL_TOPICS,
   type Signal,
 } from './topics';
+export { compressionType, registerKafkaCodecs, type KafkaCompression } from './codecs';
 export { createKafka, ensureTopics, probeKafka, type KafkaSettings } from './kafka';
 export { BusModule, KafkaAdmin } from './bus.module';
 export { DeadLetterProducer, type DeadLetterRecord } from './dead-letter';

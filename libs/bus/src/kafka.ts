@@ -1,5 +1,7 @@
 import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
+import { registerKafkaCodecs } from './codecs';
+import { patchKafkajsEncoder } from './kafkajs-encoder';
 import { ALL_TOPICS, TOPICS } from './topics';
 
 export interface KafkaSettings {
@@ -11,8 +13,14 @@ export interface KafkaSettings {
   maxMessageBytes?: number;
 }
 
-/** A kafkajs client whose own log lines go through the process logger. */
+/**
+ * A kafkajs client whose own log lines go through the process logger, and which writes and
+ * reads every KAFKA_COMPRESSION codec (codecs.ts), with kafkajs's request encoder growing
+ * without zero-filling (kafkajs-encoder.ts).
+ */
 export function createKafka(settings: KafkaSettings, logger: Logger, clientSuffix: string): Kafka {
+  registerKafkaCodecs();
+  patchKafkajsEncoder();
   const log = logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: `${settings.clientId}-${clientSuffix}`,

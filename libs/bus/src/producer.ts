@@ -5,16 +5,9 @@
  * down: bytes in flight are reserved before sending and released only when the send settles,
  * and past the bound new requests are refused at once instead of queueing.
  */
-import { promisify } from 'node:util';
-import { gzip, unzip } from 'node:zlib';
-import {
-  CompressionCodecs,
-  CompressionTypes,
-  Partitioners,
-  type Kafka,
-  type Producer,
-} from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { compressionType, type KafkaCompression } from './codecs';
 import { HEADERS, CONTENT_VERSION, TOPICS, type Signal } from './topics';
 
 export interface OtlpRecord {
@@ -51,23 +44,11 @@ export class ProduceFailedError extends Error {
 
 export interface OtlpProducerOptions {
   gatewayId: string;
-  compression: 'gzip' | 'none';
+  /** Record-batch codec (KAFKA_COMPRESSION); codecs.ts registers lz4 and gzip level 1. */
+  compression: KafkaCompression;
   timeoutMs: number;
   maxInflightBytes: number;
 }
-
-const gzipAsync = promisify(gzip);
-const unzipAsync = promisify(unzip);
-
-/**
- * kafkajs's gzip codec compresses at zlib's default level 6, which made compression the
- * gateway's largest cost (bench/gateway). Level 1 is several times cheaper for a slightly
- * larger output; any Kafka consumer reads it, since the codec is still gzip.
- */
-CompressionCodecs[CompressionTypes.GZIP] = () => ({
-  compress: (encoder: { buffer: Buffer }) => gzipAsync(encoder.buffer, { level: 1 }),
-  decompress: (buffer: Buffer) => unzipAsync(buffer),
-});
 
 type Message = {
   partition: number;
@@ -170,8 +151,7 @@ export class OtlpProducer {
       await this.producer.sendBatch({
         acks: -1,
         timeout: this.opts.timeoutMs,
-        compression:
-          this.opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        compression: compressionType(this.opts.compression),
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
       for (const p of batch) p.resolve();
