@@ -13,8 +13,10 @@
  *   2. tail: the default policy + tail sampling, drained the same way. Reported: spans/s
  *      (wall), spans per worker CPU-second (utime+stime from /proc from the moment the worker
  *      logs "worker consuming", so boot is excluded), CPU seconds per million spans, peak RSS
- *      against the tail sampler's configured byte budget, early (budget) decisions, and the
- *      Kafka broker's CPU over the phase (durability costs outside the worker).
+ *      against the worker's memory budget (CUSTODIAN_WORKER_MEMORY_MIB, with the heap flag
+ *      the Helm chart passes), the peak V8 heap, external memory and tail-buffer bytes sampled
+ *      during the drain, early (budget) decisions, and the Kafka broker's CPU over the phase
+ *      (durability costs outside the worker).
  *   3. latency: through the gateway at half the rate measured in 2 (open loop), the time from
  *      the gateway's 200 to the sink receiving the last span of the trace, p50/p99 over kept
  *      traces. Target: p99 ≤ decision_wait + 2 s.
@@ -23,8 +25,10 @@
  * Run (the stack up, a build in dist/ or BENCH_DIST, deploy/local/env.sh sourced):
  *   node --require ./bench/register.js bench/worker/pipeline.bench.ts
  * Options (environment): BENCH_SPANS (default 1000000), BENCH_DECISION_WAIT (5s),
- * BENCH_LATENCY_SECONDS (30), BENCH_BUFFER_MB (tail sampler byte budget, 256),
- * BENCH_WORKER_CORE (1), BENCH_LOAD_CORE (0), BENCH_DIST (dist), BENCH_SMOKE=1 (20k spans,
+ * BENCH_LATENCY_SECONDS (30), BENCH_BUFFER_MB (the policy's max_buffered_bytes, 256),
+ * BENCH_WORKER_MEMORY_MIB (the worker's memory budget, 512; 0 = unbounded, the old behaviour:
+ * no CUSTODIAN_WORKER_MEMORY_MIB beyond its default and no heap flag),
+ * BENCH_ONLY (baseline or tail: that phase only), BENCH_WORKER_CORE (1), BENCH_LOAD_CORE (0), BENCH_DIST (dist), BENCH_SMOKE=1 (20k spans,
  * decision_wait 2s, 4 s of latency load: checks the harness, measures nothing).
  * Prints one JSON object per line and, at the end, a Markdown table; both are also written to
  * BENCH_OUT (default bench/results/worker-pipeline-<date>.jsonl, and .md beside it).
@@ -59,6 +63,7 @@ import {
   type Pinned,
 } from '../compare/harness';
 import { groupAtEnd } from '../../test/support/worker-setup';
+import { heapFlags, workerMemoryPlan } from '../../apps/worker/src/consume/memory-budget';
 
 process.env.KAFKA_BROKERS ??= '127.0.0.1:9092';
 const SMOKE = process.env.BENCH_SMOKE === '1';
@@ -67,6 +72,10 @@ const DECISION_WAIT = process.env.BENCH_DECISION_WAIT ?? (SMOKE ? '2s' : '5s');
 const DECISION_WAIT_MS = Number(/^(\d+)s$/.exec(DECISION_WAIT)?.[1] ?? '5') * 1000;
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? (SMOKE ? 4 : 30));
 const BUFFER_MB = Number(process.env.BENCH_BUFFER_MB ?? 256);
+/** BENCH_ONLY=baseline or tail: run that phase only (quicker A/B of one setting). */
+const ONLY = process.env.BENCH_ONLY as 'baseline' | 'tail' | undefined;
+const WORKER_MEMORY_MIB = Number(process.env.BENCH_WORKER_MEMORY_MIB ?? 512);
+const MEMORY_PLAN = WORKER_MEMORY_MIB > 0 ? workerMemoryPlan(WORKER_MEMORY_MIB) : undefined;
 const WORKER_CORE = process.env.BENCH_WORKER_CORE ?? '1';
 const LOAD_CORE = process.env.BENCH_LOAD_CORE ?? '0';
 const RUNS_PER_REQUEST = 10;
@@ -267,6 +276,8 @@ class Worker {
       process.execPath,
       [
         ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+        // What the Helm chart puts in NODE_OPTIONS for the worker.
+        ...(MEMORY_PLAN ? heapFlags(MEMORY_PLAN) : []),
         cliPath(),
         'start',
         '--target=worker',
@@ -276,6 +287,7 @@ class Worker {
         CUSTODIAN_OPS_PORT: String(opsPort),
         CUSTODIAN_BIND_HOST: '127.0.0.1',
         CUSTODIAN_LOG_LEVEL: 'info',
+        ...(MEMORY_PLAN ? { CUSTODIAN_WORKER_MEMORY_MIB: String(WORKER_MEMORY_MIB) } : {}),
         DATABASE_URL,
       },
       (line) => {
@@ -322,6 +334,11 @@ async function drain(
   const start = worker.consumingAt!;
   let maxBuffered = 0;
   let maxRss = 0;
+  let maxHeap = 0;
+  let maxExternal = 0;
+  let maxBufferedBytes = 0;
+  let maxPending = 0;
+  let maxPendingBytes = 0;
   let text = '';
   const budgetMs = Math.max(120_000, spans / 2);
   await waitUntil(
@@ -330,6 +347,20 @@ async function drain(
       text = await worker.metrics();
       maxBuffered = Math.max(maxBuffered, sumMetric(text, 'custodian_worker_buffered_traces'));
       maxRss = Math.max(maxRss, rssMb(worker.p.pid));
+      maxHeap = Math.max(maxHeap, sumMetric(text, 'custodian_process_nodejs_heap_size_used_bytes'));
+      maxExternal = Math.max(
+        maxExternal,
+        sumMetric(text, 'custodian_process_nodejs_external_memory_bytes'),
+      );
+      maxBufferedBytes = Math.max(
+        maxBufferedBytes,
+        sumMetric(text, 'custodian_worker_buffered_bytes'),
+      );
+      maxPending = Math.max(maxPending, sumMetric(text, 'custodian_worker_delivery_pending_items'));
+      maxPendingBytes = Math.max(
+        maxPendingBytes,
+        sumMetric(text, 'custodian_worker_delivery_pending_bytes'),
+      );
       return processed(text, tenant.tenantId) >= spans ? true : undefined;
     },
     budgetMs,
@@ -363,6 +394,8 @@ async function drain(
   const decisions = (cause: string) =>
     sumMetric(text, 'custodian_worker_tail_decisions_total', { tenant: tenant.tenantId, cause });
   const spansPerSec = Math.round(spans / busy);
+  const mb = (bytes: number) => Math.round(bytes / (1024 * 1024));
+  const peakRss = peakRssMb(worker.p.pid);
   const row = {
     phase: name,
     spans,
@@ -372,9 +405,34 @@ async function drain(
     worker_cpu_seconds: Math.round(cpu * 100) / 100,
     drain_seconds: Math.round(elapsed * 10) / 10,
     decision_wait_ms: waitMs,
-    peak_rss_mb: peakRssMb(worker.p.pid),
+    peak_rss_mb: peakRss,
     max_sampled_rss_mb: maxRss,
-    memory_budget_mb: waitMs ? BUFFER_MB : null,
+    memory_budget_mb: MEMORY_PLAN ? WORKER_MEMORY_MIB : null,
+    peak_rss_within_budget: MEMORY_PLAN ? peakRss <= WORKER_MEMORY_MIB : null,
+    heap_limit_mb: MEMORY_PLAN ? MEMORY_PLAN.heapMiB : null,
+    tail_buffer_budget_mb: MEMORY_PLAN ? mb(MEMORY_PLAN.tailBufferBytes) : null,
+    policy_max_buffered_mb: waitMs ? BUFFER_MB : null,
+    max_sampled_heap_used_mb: mb(maxHeap),
+    max_sampled_external_mb: mb(maxExternal),
+    max_sampled_buffered_mb: mb(maxBufferedBytes),
+    max_sampled_delivery_pending_items: maxPending,
+    max_sampled_delivery_pending_mb: mb(maxPendingBytes),
+    early_decisions_memory_global: sumMetric(
+      text,
+      'custodian_worker_memory_early_decisions_total',
+      {
+        tenant: tenant.tenantId,
+        bound: 'global',
+      },
+    ),
+    early_decisions_memory_tenant: sumMetric(
+      text,
+      'custodian_worker_memory_early_decisions_total',
+      {
+        tenant: tenant.tenantId,
+        bound: 'tenant',
+      },
+    ),
     max_buffered_traces: maxBuffered,
     early_decisions_budget: decisions('budget'),
     early_decisions_num_traces: decisions('num_traces'),
@@ -456,6 +514,8 @@ async function main(): Promise<void> {
     worker_core: WORKER_CORE,
     load_core: LOAD_CORE,
     spans_per_request: SPANS_PER_REQUEST,
+    worker_memory_mib: WORKER_MEMORY_MIB || null,
+    memory_plan: MEMORY_PLAN ?? null,
     cli: cliPath(),
   });
   const db: PrismaClient = createPrismaClient(DATABASE_URL);
@@ -487,7 +547,7 @@ async function main(): Promise<void> {
   );
   const workers: Worker[] = [];
   const table: string[] = [
-    '| phase | spans/s | spans per worker CPU-second | CPU s per 1M spans | peak RSS (buffer budget) | p50 / p99 gateway ack → sink |',
+    '| phase | spans/s | spans per worker CPU-second | CPU s per 1M spans | peak RSS (memory budget) | p50 / p99 gateway ack → sink |',
     '| --- | --: | --: | --: | --: | --: |',
   ];
   const n = (v: unknown) => Number(v).toLocaleString('en-US');
@@ -496,10 +556,12 @@ async function main(): Promise<void> {
       httpOk(`http://127.0.0.1:${ports.ops}/readyz`),
     );
 
-    for (const [name, tenant, waitMs] of [
-      ['baseline-no-tail-sampling', baseline, 0],
-      ['default-policy+tail-sampling', tail, DECISION_WAIT_MS],
-    ] as const) {
+    for (const [name, tenant, waitMs] of (
+      [
+        ['baseline-no-tail-sampling', baseline, 0],
+        ['default-policy+tail-sampling', tail, DECISION_WAIT_MS],
+      ] as const
+    ).filter(([, , w]) => ONLY === undefined || (ONLY === 'tail') === w > 0)) {
       const group = `bench-pipeline-${randomUUID()}`;
       await groupAtEnd(group);
       await sink.reset();
@@ -514,7 +576,7 @@ async function main(): Promise<void> {
       const worker = await Worker.start(group);
       workers.push(worker);
       const { spansPerSec, row } = await drain(name, worker, tenant, sink, SPANS, waitMs);
-      const cells = `| ${name} | ${n(row.spans_per_sec)} | ${n(row.spans_per_sec_per_core)} | ${String(row.cpu_seconds_per_million_spans)} | ${String(row.peak_rss_mb)} MB (${waitMs ? `${BUFFER_MB} MiB` : '–'}) |`;
+      const cells = `| ${name} | ${n(row.spans_per_sec)} | ${n(row.spans_per_sec_per_core)} | ${String(row.cpu_seconds_per_million_spans)} | ${String(row.peak_rss_mb)} MB (${MEMORY_PLAN ? `${WORKER_MEMORY_MIB} MiB` : 'unbounded'}) |`;
       if (waitMs === 0) {
         table.push(`${cells} – |`);
         await stopProcess(worker.p);
@@ -526,6 +588,9 @@ async function main(): Promise<void> {
       const rate = Math.max(SPANS_PER_REQUEST, Math.round(spansPerSec / 2));
       const load = await latencyLoad(httpSender(ports.http, latency.key), rate, LATENCY_SECONDS);
       const quietMs = DECISION_WAIT_MS + 5000;
+      // Nothing can be quiet before the last traces' decision_wait has passed (a sink that has
+      // received nothing yet is not done).
+      await sleep(DECISION_WAIT_MS + 1000);
       let last = -1;
       await waitUntil(
         'sink quiet after the latency load',

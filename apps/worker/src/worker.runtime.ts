@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import {
   Inject,
   Injectable,
@@ -16,7 +17,14 @@ import {
   type Logger,
   type Registry,
 } from '@custodian/ops';
+import { TailBufferBudget } from '@custodian/policy';
 import { WorkerConsumer } from './consume/worker-consumer';
+import {
+  estimateDeliveryBytes,
+  heapLimitWarning,
+  workerMemoryPlan,
+  type WorkerMemoryPlan,
+} from './consume/memory-budget';
 import { SinkBatcher, SinkDelivery } from '@custodian/delivery';
 import { createSinkExporterFactory } from '@custodian/exporters';
 import { DeadLetterQueue } from './pipeline/dead-letter-queue';
@@ -31,9 +39,12 @@ import { WorkerStore } from './store/worker-store';
 /**
  * The worker role, assembled: tenant policies and sinks from PostgreSQL (reloaded within 5 s),
  * durable delivery through Redis, and the Kafka consumer whose commits follow the pipeline's
- * offset trackers. Start order: configuration and delivery first (so retries queued before a
- * restart resume), then consumption. Stop order: consumption (buffered traces decided and
- * handed over, offsets committed), then batchers and delivery, then configuration.
+ * offset trackers, within the memory budget CUSTODIAN_WORKER_MEMORY_MIB
+ * (consume/memory-budget.ts: one tail-buffer budget shared by every partition and tenant, fetch
+ * sizes, delivery's pending bound, and a boot check of V8's heap limit). Start order:
+ * configuration and delivery first (so retries queued before a restart resume), then
+ * consumption. Stop order: consumption (buffered traces decided and handed over, offsets
+ * committed), then batchers and delivery, then configuration.
  */
 @Injectable()
 export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -44,6 +55,8 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
   private readonly batchers = new Map<string, SinkBatcher>();
   /** Items handed to batchers whose onDone has not run yet (the backpressure measure). */
   private pendingItems = 0;
+  /** Estimated bytes of those items (bounded by the memory budget's delivery share). */
+  private pendingBytes = 0;
   private readonly consumer: WorkerConsumer;
   /** Trace store, retention job, span metric and usage rollups. */
   private readonly store: WorkerStore;
@@ -51,6 +64,10 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
   private readonly deadLetters: DeadLetterQueue;
   /** Span metrics to the sinks a policy's `span_metrics.export_to` names. */
   private readonly spanMetricsExport: SpanMetricsExport;
+  /** Sub-budgets derived from CUSTODIAN_WORKER_MEMORY_MIB. */
+  readonly memory: WorkerMemoryPlan;
+  /** The tail-sampling byte budget of the whole process (all partitions, all tenants). */
+  readonly tailBudget: TailBufferBudget;
   private starting?: Promise<void>;
   private stopped = false;
 
@@ -62,6 +79,14 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     db: PrismaService,
   ) {
     this.log = logger.child({ component: 'worker' });
+    this.memory = workerMemoryPlan(config.workerMemoryMib, config.deliveryMaxPendingItems);
+    this.tailBudget = new TailBufferBudget({
+      maxBytes: this.memory.tailBufferBytes,
+      tenantMaxBytes: this.memory.tenantTailBufferBytes,
+    });
+    const heapWarning = heapLimitWarning(this.memory, getHeapStatistics().heap_size_limit);
+    if (heapWarning) this.log.warn({ memory: this.memory }, heapWarning);
+    else this.log.info({ memory: this.memory }, 'worker memory budget');
     this.policies = new TenantPolicies(db.client, {
       encryptionKey: config.encryptionKey,
       logger: this.log,
@@ -127,7 +152,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     });
     const pendingGauge: Gauge = new Gauge({
       name: 'custodian_worker_delivery_pending_items',
-      help: 'Items handed to sinks and not yet exported or durably queued; the consumer pauses past CUSTODIAN_DELIVERY_MAX_PENDING_ITEMS.',
+      help: 'Items handed to sinks and not yet exported or durably queued; the consumer pauses past CUSTODIAN_DELIVERY_MAX_PENDING_ITEMS, or when their estimated bytes pass the delivery share of the memory budget.',
       registers: [registry],
       collect: () => {
         pendingGauge.set(this.pendingItems);
@@ -170,10 +195,65 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     });
     new Gauge({
       name: 'custodian_worker_buffered_bytes',
-      help: 'Estimated bytes held in tail-sampling buffers (what max_buffered_bytes bounds).',
+      help: 'Estimated bytes held in tail-sampling buffers of all partitions and tenants (what memory_budget_bytes{part="tail_buffers"} bounds).',
       registers: [registry],
       collect() {
         this.set(occupancy().bytes);
+      },
+    });
+    const plan = this.memory;
+    const budget = this.tailBudget;
+    new Gauge({
+      name: 'custodian_worker_memory_budget_bytes',
+      help: 'The worker memory budget (CUSTODIAN_WORKER_MEMORY_MIB) and what is derived from it, by part: total, heap (V8 old generation), tail_buffers (all tenants), tenant_tail_buffers (one tenant), fetch (one Kafka fetch response), delivery (pending items, estimated).',
+      labelNames: ['part'],
+      registers: [registry],
+      collect() {
+        const MIB = 1024 * 1024;
+        this.set({ part: 'total' }, plan.budgetMiB * MIB);
+        this.set({ part: 'heap' }, plan.heapMiB * MIB);
+        this.set({ part: 'tail_buffers' }, plan.tailBufferBytes);
+        this.set({ part: 'tenant_tail_buffers' }, plan.tenantTailBufferBytes);
+        this.set({ part: 'fetch' }, plan.fetchMaxBytes);
+        this.set({ part: 'delivery' }, plan.deliveryMaxPendingBytes);
+      },
+    });
+    const pendingBytes = () => this.pendingBytes;
+    new Gauge({
+      name: 'custodian_worker_delivery_pending_bytes',
+      help: 'Estimated bytes of the items handed to sinks and not yet exported or durably queued; the consumer pauses past memory_budget_bytes{part="delivery"}.',
+      registers: [registry],
+      collect() {
+        this.set(pendingBytes());
+      },
+    });
+    new Gauge({
+      name: 'custodian_worker_tenant_buffered_bytes',
+      help: 'Estimated bytes one tenant holds in tail-sampling buffers over all partitions (what memory_budget_bytes{part="tenant_tail_buffers"} bounds; custodian_worker_buffered_bytes is the total).',
+      labelNames: ['tenant'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [tenant, bytes] of budget.tenantBytes()) this.set({ tenant }, bytes);
+      },
+    });
+    const reported = new Map<string, number>();
+    new Counter({
+      name: 'custodian_worker_memory_early_decisions_total',
+      help: 'Traces decided early by the worker memory budget, by tenant and bound: tenant (the tenant passed its share) or global (the process passed its tail-buffer budget and this tenant held the most). Also counted in custodian_worker_tail_decisions_total{cause="budget"}.',
+      labelNames: ['tenant', 'bound'],
+      registers: [registry],
+      collect() {
+        for (const [tenant, e] of budget.evictions()) {
+          for (const bound of ['tenant', 'global'] as const) {
+            const key = `${tenant}\u0000${bound}`;
+            const delta = e[bound] - (reported.get(key) ?? 0);
+            if (delta > 0) {
+              this.inc({ tenant, bound }, delta);
+              reported.set(key, e[bound]);
+            }
+          }
+        }
       },
     });
     const lag = () => this.consumer?.consumerLag ?? [];
@@ -243,7 +323,11 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
         drainTimeoutMs: 10_000,
         sessionTimeoutMs: config.kafkaWorkerSessionTimeoutMs,
         heartbeatIntervalMs: config.kafkaWorkerHeartbeatMs,
-        overloaded: () => this.pendingItems >= config.deliveryMaxPendingItems,
+        overloaded: () =>
+          this.pendingItems >= plan.deliveryMaxPendingItems ||
+          this.pendingBytes >= plan.deliveryMaxPendingBytes,
+        fetchMaxBytes: plan.fetchMaxBytes,
+        fetchMaxBytesPerPartition: plan.fetchMaxBytesPerPartition,
         onPaused: (seconds) => paused.inc(seconds),
       },
       () =>
@@ -254,6 +338,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
           counters,
           now: Date.now,
           deadLetters: this.deadLetters,
+          tailBudget: budget,
           log: (level, msg, fields) => this.log[level](fields, msg),
         }),
       this.log,
@@ -277,7 +362,9 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
       );
       this.batchers.set(key, b);
     }
+    const bytes = estimateDeliveryBytes(item.signal, item.data, item.items);
     this.pendingItems += item.items;
+    this.pendingBytes += bytes;
     let done = false;
     b.add({
       data: item.data,
@@ -286,6 +373,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
         if (!done) {
           done = true;
           this.pendingItems -= item.items;
+          this.pendingBytes -= bytes;
         }
         item.onDone();
       },

@@ -166,6 +166,33 @@ template failures; it enforces values.schema.json.)
 {{- end }}
 
 {{/*
+The worker's memory budget in MiB (CUSTODIAN_WORKER_MEMORY_MIB), read from the worker
+container's memory limit so the two cannot disagree: Custodian derives its buffers and its V8
+heap limit from it (apps/worker/src/consume/memory-budget.ts). Whole Gi, Mi, G, M or bytes.
+*/}}
+{{- define "custodian.workerMemoryMiB" -}}
+{{- $q := toString .Values.worker.resources.limits.memory -}}
+{{- $mib := 0 -}}
+{{- if regexMatch "^[0-9]+Gi$" $q -}}{{- $mib = mul (trimSuffix "Gi" $q | int64) 1024 -}}
+{{- else if regexMatch "^[0-9]+Mi$" $q -}}{{- $mib = trimSuffix "Mi" $q | int64 -}}
+{{- else if regexMatch "^[0-9]+G$" $q -}}{{- $mib = div (mul (trimSuffix "G" $q | int64) 1000000000) 1048576 -}}
+{{- else if regexMatch "^[0-9]+M$" $q -}}{{- $mib = div (mul (trimSuffix "M" $q | int64) 1000000) 1048576 -}}
+{{- else if regexMatch "^[0-9]+$" $q -}}{{- $mib = div ($q | int64) 1048576 -}}
+{{- else -}}{{- fail (printf "worker.resources.limits.memory %q: use a whole number of Gi, Mi, G, M or bytes" $q) -}}
+{{- end -}}
+{{- if lt (int64 $mib) 512 -}}{{- fail (printf "worker.resources.limits.memory %q: the worker needs at least 512Mi" $q) -}}{{- end -}}
+{{- $mib -}}
+{{- end -}}
+
+{{/*
+The worker's NODE_OPTIONS: V8's old generation limit, 60% of the memory budget (MEMORY_SHARES
+in apps/worker/src/consume/memory-budget.ts; Node reads it at start only).
+*/}}
+{{- define "custodian.workerNodeOptions" -}}
+--max-old-space-size={{ div (mul (include "custodian.workerMemoryMiB" . | int64) 60) 100 }}
+{{- end -}}
+
+{{/*
 The non-secret settings as environment variables (ConfigMap data), one per chart value. The
 names are libs/config/src/settings.ts's; test/helm checks that every setting is wired.
 */}}
@@ -197,6 +224,7 @@ CUSTODIAN_DELIVERY_MAX_ATTEMPTS: {{ $c.delivery.maxAttempts | int64 | quote }}
 CUSTODIAN_DELIVERY_INITIAL_BACKOFF_MS: {{ $c.delivery.initialBackoffMs | int64 | quote }}
 CUSTODIAN_DELIVERY_MAX_BACKOFF_MS: {{ $c.delivery.maxBackoffMs | int64 | quote }}
 CUSTODIAN_DELIVERY_MAX_PENDING_ITEMS: {{ $c.delivery.maxPendingItems | int64 | quote }}
+CUSTODIAN_WORKER_MEMORY_MIB: {{ include "custodian.workerMemoryMiB" . | quote }}
 CUSTODIAN_RETENTION_INTERVAL_MS: {{ $c.store.retentionIntervalMs | int64 | quote }}
 CUSTODIAN_PRODUCE_TIMEOUT_MS: {{ $c.gateway.produceTimeoutMs | int64 | quote }}
 CUSTODIAN_MAX_INFLIGHT_BYTES: {{ $c.gateway.maxInflightBytes | int64 | quote }}

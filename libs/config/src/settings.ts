@@ -323,6 +323,12 @@ export const SETTINGS = {
     default: '100000',
     parse: int(1000, 10000000),
   },
+  workerMemoryMib: {
+    env: 'CUSTODIAN_WORKER_MEMORY_MIB',
+    doc: "Worker: the process's memory budget in MiB (set the container's memory limit to it; minimum 512: an idle worker already holds ~200 MiB of code, runtime and connections). Derived from it: V8's old generation limit (60%, passed as NODE_OPTIONS=--max-old-space-size by the Helm chart; the worker warns at boot when the effective heap limit exceeds the budget), the tail-sampling buffers of all partitions and tenants together (15%, estimated bytes; past it the largest tenant's oldest traces are decided early, cause `budget`), one tenant's share of those (half, or the policy's smaller max_buffered_bytes), Kafka fetch sizes (1/256 per fetch, at least 1 MiB; a quarter of that per partition, at least 1 MiB) and the estimated bytes of delivery's pending items (12%; CUSTODIAN_DELIVERY_MAX_PENDING_ITEMS still bounds their count). See docs/worker-memory.md.",
+    default: '1024',
+    parse: int(512, 1048576),
+  },
   kafkaMaxMessageBytes: {
     env: 'KAFKA_MAX_MESSAGE_BYTES',
     doc: "Largest Kafka record (one request's data for one partition); set as max.message.bytes on topics Custodian creates.",

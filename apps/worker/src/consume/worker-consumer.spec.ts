@@ -117,6 +117,7 @@ describe('WorkerConsumer', () => {
             pending++; // each record hands one item to a sink that has not answered yet
           },
           flushAll: async () => undefined,
+          close: () => undefined,
           trackers: Object.fromEntries(
             ['traces', 'logs', 'metrics'].map((sig) => [
               sig,

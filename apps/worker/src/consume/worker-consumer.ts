@@ -43,6 +43,14 @@ export interface WorkerConsumerOptions {
    */
   overloaded?: () => boolean;
   onPaused?: (seconds: number) => void;
+  /**
+   * Kafka fetch bounds (consume/memory-budget.ts): bytes of one fetch response and of one
+   * partition in it. kafkajs holds a response (inflated, when gzip'd) while its records are
+   * processed. Kafka still returns one whole record batch when it alone is larger, so a big
+   * record never stalls a partition. Defaults: 32 MiB per partition, kafkajs's 10 MiB total.
+   */
+  fetchMaxBytes?: number;
+  fetchMaxBytesPerPartition?: number;
 }
 
 /** Committed lag of one partition this worker owns. */
@@ -79,7 +87,8 @@ export class WorkerConsumer {
       partitionAssigners: [CoPartitionAssigner],
       sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: opts.heartbeatIntervalMs ?? 3_000,
-      maxBytesPerPartition: 32 * 1024 * 1024,
+      maxBytesPerPartition: opts.fetchMaxBytesPerPartition ?? 32 * 1024 * 1024,
+      ...(opts.fetchMaxBytes !== undefined ? { maxBytes: opts.fetchMaxBytes } : {}),
       allowAutoTopicCreation: false,
     });
     this.admin = kafka.admin();
@@ -91,7 +100,11 @@ export class WorkerConsumer {
         for (const p of parts) assigned.add(p);
       // Buffers of partitions now owned by another worker are dropped uncommitted: the new
       // owner reads those records again (duplicates possible, loss not).
-      for (const p of [...this.processors.keys()]) if (!assigned.has(p)) this.processors.delete(p);
+      for (const [p, proc] of [...this.processors]) {
+        if (assigned.has(p)) continue;
+        proc.close();
+        this.processors.delete(p);
+      }
       this.logger.info(
         { partitions: [...assigned].sort((a, b) => a - b) },
         'worker partitions assigned',
@@ -293,6 +306,7 @@ export class WorkerConsumer {
         'final commit failed; the next owner re-reads from the last commit',
       );
     }
+    for (const p of this.processors.values()) p.close();
     await this.consumer.disconnect();
     if (this.adminConnected) await this.admin.disconnect().catch(() => undefined);
   }

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { encodeLogs, encodeTraces, type Span, type TracesData } from '@custodian/otlp';
-import { compilePolicy, parsePolicy, type CompiledPolicy } from '@custodian/policy';
+import {
+  TailBufferBudget,
+  compilePolicy,
+  parsePolicy,
+  type CompiledPolicy,
+} from '@custodian/policy';
 import { PartitionProcessor, type PipelineCounters } from './partition-processor';
 import type { DeliveryItem, PoisonRecord, TenantSink } from './ports';
 
@@ -568,5 +573,91 @@ describe('PartitionProcessor and a tenant whose policy cannot be built', () => {
     expect(calls).toBe(4);
     expect(r.puts).toEqual([]);
     expect(r.proc.trackers.logs.committable()).toBeUndefined();
+  });
+});
+
+describe('PartitionProcessor with the shared memory budget', () => {
+  /** Two partitions' processors of one worker sharing one tail-buffer budget. */
+  function shared(maxBytes: number, tenantMaxBytes = maxBytes) {
+    const budget = new TailBufferBudget({ maxBytes, tenantMaxBytes });
+    const delivered: DeliveryItem[] = [];
+    const counts: string[] = [];
+    const counters: PipelineCounters = {
+      discarded: (t, s, reason, n) => counts.push(`${t}:discarded:${reason}:${n}`),
+      routed: (t, s, sink, n) => counts.push(`${t}:routed:${n}`),
+      decided: (t, sampled, cause) => counts.push(`${t}:decided:${sampled}:${cause}`),
+    };
+    const sinks: TenantSink[] = [
+      {
+        id: 'z',
+        name: 'zipkin',
+        kind: 'otlphttp',
+        clearedForRestricted: false,
+        exporter: {} as never,
+      },
+    ];
+    const p = policy(TAIL);
+    const make = () =>
+      new PartitionProcessor({
+        policies: { get: async () => p },
+        sinks: { forTenant: async () => sinks },
+        delivery: { submit: (item) => delivered.push(item) },
+        counters,
+        now: () => 0,
+        tailBudget: budget,
+      });
+    return { budget, delivered, counts, p0: make(), p1: make() };
+  }
+  const settle = () => new Promise((r) => setImmediate(r));
+  const prompt = 'x'.repeat(2_000);
+
+  it("decides another partition's oldest trace early, routes it from that partition and frees its commit", async () => {
+    const r = shared(20_000);
+    const failed = randomBytes(16);
+    await r.p0.handle({
+      offset: '5',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(failed, 'tool', true, { prompt }), span(failed, 'llm', false, { prompt })),
+    });
+    expect(r.p0.trackers.traces.committable()).toBe('5');
+    const big = randomBytes(16);
+    const spans = Array.from({ length: 4 }, (_, i) => span(big, `s${i}`, false, { prompt }));
+    await r.p1.handle({ offset: '7', tenantId: 't', signal: 'traces', value: traces(...spans) });
+    await settle();
+    // The failed trace (partition 0, the oldest) was decided on the spot with cause budget
+    // and handed to delivery, not dropped; partition 1's trace stays buffered.
+    expect(r.counts).toEqual(expect.arrayContaining(['t:decided:true:budget', 't:routed:2']));
+    expect(r.delivered).toHaveLength(1);
+    expect(r.p0.bufferedTraces).toBe(0);
+    expect(r.p1.bufferedTraces).toBe(1);
+    expect(r.budget.bytes).toBeLessThanOrEqual(20_000);
+    // One tenant whose cap is the whole budget: its own bound is the one that acted.
+    expect(r.budget.evictions().get('t')).toEqual({ tenant: 1, global: 0, spans: 2 });
+    // Partition 0 may commit past the record once the kept trace is durable.
+    expect(r.p0.trackers.traces.committable()).toBe('5');
+    r.delivered[0].onDone();
+    expect(r.p0.trackers.traces.committable()).toBe('6');
+  });
+
+  it("frees a revoked partition's share of the budget (close)", async () => {
+    const r = shared(1_000_000);
+    await r.p0.handle({
+      offset: '1',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(randomBytes(16), 'a', false, { prompt })),
+    });
+    await r.p1.handle({
+      offset: '1',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(randomBytes(16), 'b', false, { prompt })),
+    });
+    const both = r.budget.bytes;
+    expect(both).toBe(r.p0.bufferedSpans.bytes + r.p1.bufferedSpans.bytes);
+    r.p0.close();
+    expect(r.budget.bytes).toBe(r.p1.bufferedSpans.bytes);
+    expect(r.budget.bytes).toBeLessThan(both);
   });
 });

@@ -22,6 +22,7 @@ import {
   applySinkClearance,
   type CompiledPolicy,
   type DecidedTrace,
+  type TailBufferBudget,
   type TailSampler,
 } from '@custodian/policy';
 import { OffsetTracker } from '../consume/offset-tracker';
@@ -127,6 +128,12 @@ export class PartitionProcessor {
        * doubling to at most 2 s.
        */
       policyRetry?: { attempts: number; initialBackoffMs: number; maxBackoffMs: number };
+      /**
+       * The process-wide tail-buffer budget shared with every other partition's processor
+       * (consume/memory-budget.ts): past it, or past a tenant's share, the oldest traces of
+       * the largest tenant are decided early (cause `budget`), here or in another partition.
+       */
+      tailBudget?: TailBufferBudget;
       /** Operational log (no payloads, no secrets); a tenant that cannot be processed is logged once. */
       log?: (level: 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
     },
@@ -295,6 +302,16 @@ export class PartitionProcessor {
     }
   }
 
+  /**
+   * The partition is gone (revoked, or the worker stops): its samplers leave the shared
+   * budget, so what they held stops counting. Buffered traces not flushed before are dropped
+   * uncommitted; the partition's next owner reads their records again.
+   */
+  close(): void {
+    for (const { sampler } of this.samplers.values()) sampler.leaveBudget();
+    this.samplers.clear();
+  }
+
   private async handleTraces(
     offset: string,
     tenantId: string,
@@ -309,11 +326,29 @@ export class PartitionProcessor {
     if (entry && entry.policy !== policy) {
       // Policy changed: decide what the old sampler holds under the old policy, then switch.
       await this.onDecided(tenantId, entry.policy, entry.sampler.flushAll(this.deps.now()));
+      entry.sampler.leaveBudget();
       entry = undefined;
       this.samplers.delete(tenantId);
     }
     if (!entry) {
-      const sampler = policy.createTailSampler();
+      const budget = this.deps.tailBudget;
+      const sampler = policy.createTailSampler(
+        budget && {
+          budget: {
+            budget,
+            tenantId,
+            // Decided while another partition (or tenant) was adding: route them now.
+            onEvicted: (decided) => {
+              this.onDecided(tenantId, policy, decided).catch((err: unknown) =>
+                this.deps.log?.('error', 'routing traces decided by the memory budget failed', {
+                  tenantId,
+                  err: (err as Error).message,
+                }),
+              );
+            },
+          },
+        },
+      );
       if (!sampler) {
         // No tail stage: every trace that passed head sampling is kept now.
         const traces = new Set<string>();

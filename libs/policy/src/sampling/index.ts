@@ -17,3 +17,4 @@ export {
 } from './policies';
 export * from './tail-sampler';
 export { traceIdHex, hexToBytes } from './trace-id';
+export * from './tail-budget';

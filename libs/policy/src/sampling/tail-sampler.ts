@@ -13,6 +13,9 @@
  *   the end of its `add`). Past a bound, the OLDEST traces are decided early on what has
  *   arrived so far, and counted (`stats.earlyDecisions`). The Collector instead discards the
  *   oldest trace's data; deciding keeps error traces under a status_code policy.
+ * - With a shared TailBufferBudget (./tail-budget.ts) the sampler also counts against the
+ *   process-wide and per-tenant byte bounds; the budget may decide its oldest traces early
+ *   (cause `budget`) while another sampler adds, and hands them to the seat's `onEvicted`.
  * - Late spans follow the cached decision (LRU caches as the Collector's decision_cache);
  *   `decisionFor(traceId)` lets logs that carry a trace id follow their trace too.
  *
@@ -38,6 +41,7 @@ import {
   type TraceSummary,
   type TraceView,
 } from './policies';
+import type { BudgetMember, TailBudgetSeat } from './tail-budget';
 import type { TailSamplingConfig } from './tail-config';
 import { sameBytes, traceIdHex } from './trace-id';
 
@@ -215,6 +219,11 @@ class DecisionLru {
 export interface TailSamplerOptions {
   /** Estimate of a span's size for max_buffered_bytes; default estimateSpanBytes. */
   spanBytes?: (span: Span) => number;
+  /**
+   * A seat at the process-wide byte budget shared with other samplers (other partitions and
+   * tenants). The policy's max_buffered_bytes then also caps the tenant across its samplers.
+   */
+  budget?: TailBudgetSeat;
 }
 
 export class TailSampler {
@@ -230,6 +239,7 @@ export class TailSampler {
   private readonly sampledCache: DecisionLru;
   private readonly notSampledCache: DecisionLru;
   private readonly spanBytes: (span: Span) => number;
+  private readonly member: BudgetMember | undefined;
   private spans = 0;
   private bytes = 0;
   private lastNow = -Infinity;
@@ -261,6 +271,8 @@ export class TailSampler {
       config.decision_cache?.non_sampled_cache_size ?? TAIL_DEFAULTS.decisionCacheSize,
     );
     this.spanBytes = opts.spanBytes ?? estimateSpanBytes;
+    const seat = opts.budget;
+    this.member = seat?.budget.join(seat.tenantId, this, seat.onEvicted, config.max_buffered_bytes);
   }
 
   private clock(now: number | undefined): number {
@@ -276,7 +288,8 @@ export class TailSampler {
     const t = this.clock(now);
     const out: DecidedTrace[] = [];
     let late: Map<string, TraceBuilder> | undefined;
-    const measure = this.maxBytes !== Infinity;
+    const measure = this.maxBytes !== Infinity || this.member !== undefined;
+    let added = 0;
     for (const rs of data.resourceSpans) {
       for (const ss of rs.scopeSpans) {
         const spans = ss.spans;
@@ -316,6 +329,7 @@ export class TailSampler {
               const b = this.spanBytes(span);
               cur.bytes += b;
               this.bytes += b;
+              added += b;
             }
           }
         }
@@ -335,9 +349,11 @@ export class TailSampler {
         });
       }
     }
+    this.member?.charge(added);
     while ((this.spans > this.maxSpans || this.bytes > this.maxBytes) && this.pending.size > 0) {
       this.decideOldest('budget', t, out);
     }
+    this.member?.enforce(out);
     return out;
   }
 
@@ -391,6 +407,28 @@ export class TailSampler {
     };
   }
 
+  /** firstSeen of the oldest buffered trace (for the shared budget), or undefined. */
+  oldestFirstSeen(): number | undefined {
+    const first = this.pending.values().next();
+    return first.done ? undefined : first.value.firstSeen;
+  }
+
+  /** Decides the oldest buffered trace now with cause `budget` (the shared budget's call). */
+  decideOldestForBudget(out: DecidedTrace[]): boolean {
+    const first = this.pending.values().next();
+    if (first.done) return false;
+    this.finish(first.value, 'budget', this.clock(undefined), out);
+    return true;
+  }
+
+  /**
+   * Gives up this sampler's seat at the shared budget (policy changed, partition revoked), so
+   * what it still holds no longer counts. Call after flushAll, or when dropping it uncommitted.
+   */
+  leaveBudget(): void {
+    this.member?.leave();
+  }
+
   private decideOldest(cause: 'num_traces' | 'budget', now: number, out: DecidedTrace[]): void {
     const first = this.pending.values().next();
     if (!first.done) this.finish(first.value, cause, now, out);
@@ -400,6 +438,7 @@ export class TailSampler {
     this.pending.delete(b.key);
     this.spans -= b.spanCount;
     this.bytes -= b.bytes;
+    this.member?.charge(-b.bytes);
     const decision = decide(this.evaluators, b, now, this.sampleOnFirstMatch);
     (decision.sampled ? this.sampledCache : this.notSampledCache).set(b.key, decision);
     if (cause === 'num_traces' || cause === 'budget' || cause === 'flush')
