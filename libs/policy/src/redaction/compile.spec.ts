@@ -103,6 +103,27 @@ describe('actions', () => {
     expect(a('notes')?.stringValue).toBe('long [TRUNCATED:blocked_key]');
   });
 
+  it('a truncating key rule redacts the value before it cuts: the kept prefix never carries a detection', () => {
+    const c = cfg({
+      ...SILENT,
+      blockedKeys: [{ keys: ['notes', 'args'], action: { action: 'truncate', maxLength: 40 } }],
+    });
+    const { span, a } = run(c, [
+      str('notes', 'mail bob@example.com, key sk-proj-abcdef0123456789abcdef, then a long tail'),
+      kv('args', {
+        kvlistValue: {
+          values: [str('jane@example.com', 'x'), str('token', 'sk-proj-zzzzyyyyxxxxwwwwvvvv1234')],
+        },
+      }),
+    ]);
+    expect(a('notes')?.stringValue).toMatch(/^mail \[REDACTED:email\], key \[REDACTED:/);
+    expect(a('notes')?.stringValue).toMatch(/\[TRUNCATED:blocked_key\]$/);
+    const out = JSON.stringify(span, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+    for (const secret of ['bob@example.com', 'jane@example.com', 'sk-proj-abcdef', 'sk-proj-zzzz'])
+      expect(out).not.toContain(secret);
+    expect(a('args')?.stringValue).toMatch(/\[TRUNCATED:blocked_key\]$/);
+  });
+
   it('restrict keeps the value and lists the key in custodian.restricted_keys', () => {
     const c = cfg({ ...SILENT, detectors: { overrides: { email: 'restrict' } } });
     const { span, a, result } = run(c, [str('customer', 'alice@example.com'), str('other', 'x')]);

@@ -481,10 +481,10 @@ class Engine implements CompiledRedaction {
           this.removedTotal++;
           continue;
         case K_BLOCKED:
-          flags |= this.wholeValue(kv.value, decision >> K_RULE_SHIFT, led);
+          flags |= this.wholeValue(kv.value, decision >> K_RULE_SHIFT, led, depth, key);
           break;
         case K_SECRET:
-          flags |= this.wholeValue(kv.value, this.secretRule, led);
+          flags |= this.wholeValue(kv.value, this.secretRule, led, depth, key);
           break;
         case K_CONTENT: {
           const spec = this.rules[this.contentRule].spec;
@@ -493,7 +493,7 @@ class Engine implements CompiledRedaction {
             if (!top || !isMarkedRestricted(list, key))
               this.count(this.contentRule, 'restrict', led);
             flags |= RESTRICT | this.value(kv.value, depth, key, led);
-          } else flags |= this.wholeValue(kv.value, this.contentRule, led);
+          } else flags |= this.wholeValue(kv.value, this.contentRule, led, depth, key);
           break;
         }
         default:
@@ -655,8 +655,19 @@ class Engine implements CompiledRedaction {
     return out & CHANGED;
   }
 
-  /** A key rule's action applied to the whole value, whatever its type. */
-  private wholeValue(v: AnyValue, rule: number, led: MapLedger): number {
+  /**
+   * A key rule's action applied to the whole value, whatever its type. Truncate keeps a prefix
+   * of the value, so the value is redacted like any other first (detectors, map keys): what
+   * is kept never carries a detection — cutting first could also split a secret below its
+   * detector's minimum length.
+   */
+  private wholeValue(
+    v: AnyValue,
+    rule: number,
+    led: MapLedger,
+    depth: number,
+    key: string,
+  ): number {
     // already a redaction token (a second pass): nothing left to redact, nothing to count
     if (v.stringValue !== undefined && isToken(v.stringValue)) return 0;
     const spec = this.rules[rule].spec;
@@ -668,10 +679,16 @@ class Engine implements CompiledRedaction {
       case 'restrict':
         return RESTRICT;
       default: {
+        let flags = 0;
+        if (spec.action === 'truncate') {
+          flags = this.value(v, depth, key, led);
+          if (flags & DROP) return DROP;
+        }
         const s = anyValueText(v);
         const out = this.applyToWhole(s, name, spec);
         this.replaceWithString(v, out);
-        return CHANGED;
+        // a restricted detection inside the kept prefix restricts the whole attribute
+        return CHANGED | (flags & RESTRICT);
       }
     }
   }
