@@ -21,6 +21,7 @@
  */
 import type { TracesData } from '@custodian/otlp';
 import { StatusCode } from '@custodian/otlp';
+import { sameBytes, traceIdHex } from '@custodian/policy';
 import { MAX_EXEMPLARS, SPAN_DURATION_BOUNDS_MS, type SpanMetricRollup } from '@custodian/store';
 
 export const OVERFLOW_SPAN_NAME = '__overflow__';
@@ -94,17 +95,6 @@ function stringAttr(
     for (const kv of attrs) if (kv.key === k && kv.value.stringValue) return kv.value.stringValue;
   }
   return '';
-}
-
-function sameId(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function hexOf(id: Uint8Array): string {
-  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
 }
 
 /** Index of the histogram bucket a duration falls in (bounds inclusive). */
@@ -181,9 +171,9 @@ export class SpanMetricsAggregator {
           s.durationSumNs += duration;
           s.buckets[bucketIndex(duration)]++;
           if (span.traceId.length === 16) {
-            if (lastTrace === undefined || !sameId(lastTrace, span.traceId)) {
+            if (lastTrace === undefined || !sameBytes(lastTrace, span.traceId)) {
               lastTrace = span.traceId;
-              lastTraceHex = hexOf(span.traceId);
+              lastTraceHex = traceIdHex(span.traceId);
             }
             this.offerExemplar(
               tenantId,
@@ -201,8 +191,8 @@ export class SpanMetricsAggregator {
   }
 
   /** The trace was kept by sampling: its spans make the best exemplars. */
-  kept(tenantId: string, traceIdHex: string): void {
-    const list = this.byTrace.get(`${tenantId}|${traceIdHex}`);
+  kept(tenantId: string, traceHex: string): void {
+    const list = this.byTrace.get(`${tenantId}|${traceHex}`);
     if (list) for (const c of list) c.kept = true;
   }
 
@@ -322,7 +312,7 @@ export class SpanMetricsAggregator {
         (error && !existing.error) ||
         (error === existing.error && durationNs > existing.durationNs)
       ) {
-        existing.spanId = hexOf(spanIdBytes);
+        existing.spanId = traceIdHex(spanIdBytes);
         existing.endTimeUnixNano = endTimeUnixNano;
       }
       existing.error ||= error;
@@ -340,7 +330,7 @@ export class SpanMetricsAggregator {
       this.forget(tenantId, s.exemplars[worst]);
       s.exemplars[worst] = c;
     }
-    c.spanId = hexOf(spanIdBytes); // only for a span that became a candidate
+    c.spanId = traceIdHex(spanIdBytes); // only for a span that became a candidate
     const k = `${tenantId}|${traceId}`;
     const list = this.byTrace.get(k);
     if (list) list.push(c);

@@ -16,5 +16,5 @@ export {
   type TraceView,
 } from './policies';
 export * from './tail-sampler';
-export { traceIdHex, hexToBytes } from './trace-id';
+export { traceIdHex, hexToBytes, sameBytes } from './trace-id';
 export * from './tail-budget';
