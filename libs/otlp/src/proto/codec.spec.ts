@@ -146,6 +146,58 @@ describe('protobuf decode: ids', () => {
   });
 });
 
+describe('protobuf decode: traceFilter', () => {
+  const keep = (id: Uint8Array) => id.length > 0 && (id[0] & 1) === 0;
+  /** The model's answer: the spans `keep` accepts, empty scopes and resources left out. */
+  const filtered = (data: TracesData): TracesData => ({
+    resourceSpans: data.resourceSpans
+      .map((rs) => ({
+        ...rs,
+        scopeSpans: rs.scopeSpans
+          .map((ss) => ({ ...ss, spans: ss.spans.filter((s) => keep(s.traceId)) }))
+          .filter((ss) => ss.spans.length > 0),
+      }))
+      .filter((rs) => rs.scopeSpans.length > 0),
+  });
+
+  it('decodes exactly the spans of the accepted traces, as a filter of the full decode would', () => {
+    fc.assert(
+      fc.property(arb.traces, (data) => {
+        const bytes = encodeTraces(data);
+        expect(decodeTraces(bytes, { traceFilter: keep })).toEqual(filtered(data));
+      }),
+      RUNS,
+    );
+  });
+
+  it('skips a rejected span unread and still filters when the trace id is not the first field', () => {
+    const a = new Uint8Array(16).fill(2); // accepted
+    const b = new Uint8Array(16).fill(3); // rejected
+    // A rejected span whose body past its id is garbage is never read; a span that puts its
+    // name before its trace id is decoded, then filtered.
+    const scope = concat(
+      ld(2, ld(1, a), str(5, 'first')),
+      ld(2, ld(1, b), [0xff, 0xff, 0xff]),
+      ld(2, str(5, 'late-kept'), ld(1, a)),
+      ld(2, str(5, 'late-dropped'), ld(1, b)),
+    );
+    const bytes = ld(1, ld(2, scope));
+    const seen: number[] = [];
+    const out = decodeTraces(bytes, {
+      traceFilter: (traceId) => {
+        seen.push(traceId[0]);
+        return traceId[0] === 2;
+      },
+    });
+    expect(out.resourceSpans[0].scopeSpans[0].spans.map((s) => s.name)).toEqual([
+      'first',
+      'late-kept',
+    ]);
+    expect(seen).toEqual([2, 3, 2, 3]);
+    expect(() => decodeTraces(bytes)).toThrow(OtlpDecodeError);
+  });
+});
+
 describe('protobuf codec: exact wire form', () => {
   it('encodes the empty response as zero bytes and partial success per the spec', () => {
     expect(encodeExportResponse('traces')).toHaveLength(0);

@@ -4,7 +4,7 @@
  */
 export { OtlpDecodeError } from './errors';
 export { MAX_NESTING_DEPTH, StringInterner, type DecodeOptions } from './reader';
-export { decodeTraces, encodeTraces } from './traces';
+export { decodeTraces, encodeTraces, type TraceDecodeOptions } from './traces';
 export { decodeLogs, encodeLogs } from './logs';
 export { decodeMetrics, encodeMetrics } from './metrics';
 export {

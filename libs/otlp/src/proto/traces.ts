@@ -45,16 +45,30 @@ const EVENT = fields(1, 2, 3, 4);
 const LINK = fields(1, 2, 3, 4, 5, 6);
 const STATUS = fields(2, 3);
 
+/** Options of {@link decodeTraces}. */
+export interface TraceDecodeOptions extends DecodeOptions {
+  /**
+   * Decode only the spans whose trace id this accepts (called with a view of the 16 id bytes,
+   * valid during the call only); the others are skipped unread when the trace id is the span's
+   * first field, as every OTLP serializer writes it. ScopeSpans left without spans and
+   * ResourceSpans left without ScopeSpans are omitted. The worker uses it to rebuild the
+   * traces the tail sampler kept from the Kafka records that carried them.
+   */
+  traceFilter?: (traceId: Uint8Array) => boolean;
+}
+
 /** Decodes an ExportTraceServiceRequest; throws OtlpDecodeError on malformed input. */
-export function decodeTraces(bytes: Uint8Array, options: DecodeOptions = {}): TracesData {
+export function decodeTraces(bytes: Uint8Array, options: TraceDecodeOptions = {}): TracesData {
   const r = new ProtoReader(bytes, options.interner);
   const end = bytes.length;
+  const filter = options.traceFilter;
   const resourceSpans: ResourceSpans[] = [];
   while (r.pos < end) {
     const tag = r.tag();
     if (tag === 0x0a) {
       const e = r.len(end, tag);
-      resourceSpans.push(decodeResourceSpans(r, e));
+      const rs = decodeResourceSpans(r, e, filter);
+      if (filter === undefined || rs.scopeSpans.length > 0) resourceSpans.push(rs);
     } else {
       r.skip(tag, end, REQUEST, 'ExportTraceServiceRequest');
     }
@@ -63,7 +77,11 @@ export function decodeTraces(bytes: Uint8Array, options: DecodeOptions = {}): Tr
   return { resourceSpans };
 }
 
-function decodeResourceSpans(r: ProtoReader, end: number): ResourceSpans {
+function decodeResourceSpans(
+  r: ProtoReader,
+  end: number,
+  filter: ((traceId: Uint8Array) => boolean) | undefined,
+): ResourceSpans {
   r.enter();
   const rs: ResourceSpans = { resource: undefined, scopeSpans: [], schemaUrl: '' };
   while (r.pos < end) {
@@ -72,9 +90,11 @@ function decodeResourceSpans(r: ProtoReader, end: number): ResourceSpans {
       case 0x0a:
         rs.resource = decodeResource(r, r.len(end, tag));
         break;
-      case 0x12:
-        rs.scopeSpans.push(decodeScopeSpans(r, r.len(end, tag)));
+      case 0x12: {
+        const ss = decodeScopeSpans(r, r.len(end, tag), filter);
+        if (filter === undefined || ss.spans.length > 0) rs.scopeSpans.push(ss);
         break;
+      }
       case 0x1a:
         rs.schemaUrl = r.string(end, tag, 'ResourceSpans.schema_url');
         break;
@@ -87,7 +107,11 @@ function decodeResourceSpans(r: ProtoReader, end: number): ResourceSpans {
   return rs;
 }
 
-function decodeScopeSpans(r: ProtoReader, end: number): ScopeSpans {
+function decodeScopeSpans(
+  r: ProtoReader,
+  end: number,
+  filter: ((traceId: Uint8Array) => boolean) | undefined,
+): ScopeSpans {
   r.enter();
   const ss: ScopeSpans = { scope: undefined, spans: [], schemaUrl: '' };
   while (r.pos < end) {
@@ -96,9 +120,19 @@ function decodeScopeSpans(r: ProtoReader, end: number): ScopeSpans {
       case 0x0a:
         ss.scope = decodeScope(r, r.len(end, tag));
         break;
-      case 0x12:
-        ss.spans.push(decodeSpan(r, r.len(end, tag)));
+      case 0x12: {
+        const e = r.len(end, tag);
+        if (filter === undefined) ss.spans.push(decodeSpan(r, e));
+        else {
+          const id = peekTraceId(r, e);
+          if (id !== undefined && !filter(id)) r.pos = e;
+          else {
+            const span = decodeSpan(r, e);
+            if (id !== undefined || filter(span.traceId)) ss.spans.push(span);
+          }
+        }
         break;
+      }
       case 0x1a:
         ss.schemaUrl = r.string(end, tag, 'ScopeSpans.schema_url');
         break;
@@ -109,6 +143,14 @@ function decodeScopeSpans(r: ProtoReader, end: number): ScopeSpans {
   r.finish(end, 'ScopeSpans');
   r.leave();
   return ss;
+}
+
+/** A view of the span's trace id when it is the span's first field (16 bytes), else undefined. */
+function peekTraceId(r: ProtoReader, end: number): Uint8Array | undefined {
+  const p = r.pos;
+  const buf = r.buf;
+  if (end - p < 18 || buf[p] !== 0x0a || buf[p + 1] !== 16) return undefined;
+  return buf.subarray(p + 2, p + 18);
 }
 
 function decodeSpan(r: ProtoReader, end: number): Span {
