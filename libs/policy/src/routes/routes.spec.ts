@@ -46,6 +46,22 @@ describe('routes', () => {
     ]);
   });
 
+  it('errors-only routes pick the failed traces out of a batch of several, whole', () => {
+    const mixed = batch([
+      span({ traceId: traceId(3), name: 'ok-run' }),
+      span({ traceId: traceId(4), name: 'failed-plan' }),
+      span({ traceId: traceId(3), name: 'ok-tool' }),
+      span({ traceId: traceId(4), name: 'failed-tool', status: 2 }),
+    ]).resourceSpans;
+    const out = routes.routeTraces(mixed);
+    const names = (sink: string) =>
+      allSpans({ resourceSpans: out.find((r) => r.sink === sink)!.spans }).map((s) => s.name);
+    expect(names('oncall')).toEqual(['failed-plan', 'failed-tool']);
+    expect(names('store')).toEqual(['ok-run', 'failed-plan', 'ok-tool', 'failed-tool']);
+    const healthy = batch([span({ traceId: traceId(5) })]).resourceSpans;
+    expect(routes.routeTraces(healthy).map((r) => r.sink)).toEqual(['store']);
+  });
+
   it('routes logs by severity and filter, and metrics whole', () => {
     const logs = logBatch([
       logRecord({ severity: 17, attributes: [attr('url.path', '/health')] }),

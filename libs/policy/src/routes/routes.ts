@@ -22,6 +22,7 @@ import type {
   ScopeSpans,
 } from '@custodian/otlp';
 import { StatusCode } from '@custodian/otlp';
+import { traceIdHex } from '../sampling/trace-id';
 import {
   type PolicyProblem,
   type Validated,
@@ -165,11 +166,25 @@ interface CompiledRoute {
   restrictedFields: boolean;
 }
 
-function hasError(spans: readonly ResourceSpans[]): boolean {
+/**
+ * The spans of the traces that have a span in error — whole traces, so the failure keeps its
+ * context — out of spans that may belong to several traces (a batch without a tail stage, or
+ * the kept traces the worker rebuilds together). The input itself when every trace failed.
+ */
+function failedTraces(spans: ResourceSpans[]): ResourceSpans[] {
+  let failed: Set<string> | undefined;
+  let others = false;
   for (const rs of spans)
     for (const ss of rs.scopeSpans)
-      for (const s of ss.spans) if (s.status?.code === StatusCode.Error) return true;
-  return false;
+      for (const s of ss.spans)
+        if (s.status?.code === StatusCode.Error) (failed ??= new Set()).add(traceIdHex(s.traceId));
+  if (!failed) return [];
+  for (const rs of spans)
+    for (const ss of rs.scopeSpans)
+      for (const s of ss.spans) if (!failed.has(traceIdHex(s.traceId))) others = true;
+  if (!others) return spans;
+  const ids = failed;
+  return filterSpans(spans, (_r, _sc, s) => s !== undefined && ids.has(traceIdHex(s.traceId)));
 }
 
 /** The routes stage, compiled. Output shares span and record objects with the input. */
@@ -190,14 +205,15 @@ export class CompiledRoutes {
     return this.routes.map((r) => r.sink);
   }
 
-  /** Routes the spans of one trace (a tail sampler output) or any batch of spans. */
+  /** Routes the spans of one trace (a tail sampler output) or of any number of traces. */
   routeTraces(spans: ResourceSpans[]): RoutedTraces[] {
     const out: RoutedTraces[] = [];
-    let error: boolean | undefined;
+    let failed: ResourceSpans[] | undefined;
     for (const r of this.routes) {
       if (!r.signals.has('traces')) continue;
-      if (r.errorsOnly && !(error ??= hasError(spans))) continue;
-      const selected = r.filter ? filterSpans(spans, r.filter) : spans;
+      const input = r.errorsOnly ? (failed ??= failedTraces(spans)) : spans;
+      if (input.length === 0) continue;
+      const selected = r.filter ? filterSpans(input, r.filter) : input;
       if (selected.length)
         out.push({ sink: r.sink, restrictedFields: r.restrictedFields, spans: selected });
     }
