@@ -7,8 +7,9 @@
  *
  * Where a worker's memory goes, measured with bench/worker/pipeline.bench.ts (peak heap, RSS and
  * the buffered-bytes gauge sampled during a backlog drain; see docs/worker-memory.md):
- * - V8's old generation: decoded spans held by the tail samplers and by delivery until the
- *   sink has them, plus garbage not yet collected. Without a limit V8 sizes the heap from the
+ * - V8's old generation: decoded spans held by delivery until the sink has them, plus garbage
+ *   not yet collected. (The tail samplers hold the Kafka records' bytes, outside the heap, not
+ *   decoded spans: pipeline/partition-processor.ts.) Without a limit V8 sizes the heap from the
  *   machine's RAM (≈4 GB here) and lets it grow: 1.0 GB RSS draining a backlog without tail
  *   sampling, 1.65–1.9 GB with it. `--max-old-space-size` is the only bound, and Node reads it
  *   at start only, so it is passed by whoever starts the process (NODE_OPTIONS in the Helm
@@ -40,9 +41,9 @@ export interface WorkerMemoryPlan {
   budgetMiB: number;
   /** V8 old generation limit for `--max-old-space-size` (MiB). */
   heapMiB: number;
-  /** Tail-sampling buffers of all partitions and tenants together (estimated bytes). */
+  /** Tail-sampling buffers of all partitions and tenants together (bytes of records held). */
   tailBufferBytes: number;
-  /** What one tenant's tail buffers may hold together (estimated bytes). */
+  /** What one tenant's tail buffers may hold together (bytes of records held). */
   tenantTailBufferBytes: number;
   /** Kafka fetch: bytes per fetch response (kafkajs maxBytes). */
   fetchMaxBytes: number;

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { encodeLogs, encodeTraces, type Span, type TracesData } from '@custodian/otlp';
 import {
+  decodeTraces,
+  encodeLogs,
+  encodeTraces,
+  type Span,
+  type TracesData,
+} from '@custodian/otlp';
+import {
+  DEFAULT_POLICY,
   TailBufferBudget,
   compilePolicy,
   parsePolicy,
@@ -99,6 +106,136 @@ function rig(p: CompiledPolicy, sinkNames = ['zipkin']) {
 }
 
 describe('PartitionProcessor', () => {
+  it('rebuilds a kept trace from its records exactly as its prepared spans were, and nothing else', async () => {
+    // The platform default (every detector, GenAI content restricted) plus attribute actions,
+    // errors kept: what reaches the sink must be what preparing the decoded spans gave.
+    const p = policy({
+      ...DEFAULT_POLICY,
+      attributes: [
+        {
+          actions: [
+            { key: 'user.id', action: 'hash' },
+            { key: 'deployment', action: 'insert', value: 'prod' },
+          ],
+        },
+      ],
+      sampling: TAIL.sampling,
+      routes: [{ sink: 'cleared', select: 'all', restricted_fields: true }],
+    });
+    const r = rig(p, ['cleared']);
+    const kept = randomBytes(16);
+    const other = randomBytes(16);
+    const secrets = {
+      prompt: 'mail ada@example.com, key sk-ant-api03-' + 'a'.repeat(93) + 'AA',
+      'user.id': 'u-42',
+      'gen_ai.input.messages': '[{"role":"user","content":"call +1 415 555 2671"}]',
+    };
+    const records = [
+      traces(span(kept, 'plan', false, secrets), span(other, 'x', false, secrets)),
+      traces(span(other, 'y'), span(kept, 'tool', true, secrets), span(kept, 'llm', false)),
+    ];
+    const expected: Span[] = [];
+    for (const value of records) {
+      const data = decodeTraces(value);
+      p.prepareTraces(data);
+      for (const rs of data.resourceSpans)
+        for (const ss of rs.scopeSpans)
+          for (const sp of ss.spans) if (Buffer.from(sp.traceId).equals(kept)) expected.push(sp);
+    }
+    p.deliverTraces([
+      {
+        resource: undefined,
+        scopeSpans: [{ scope: undefined, spans: expected, schemaUrl: '' }],
+        schemaUrl: '',
+      },
+    ]);
+    for (let i = 0; i < records.length; i++) {
+      await r.proc.handle({
+        offset: String(i),
+        tenantId: 't',
+        signal: 'traces',
+        value: records[i],
+      });
+      records[i].fill(0); // the processor holds its own copy of what it still needs
+    }
+    r.advance(1_000);
+    await r.proc.tick();
+    await r.settle();
+    expect(r.delivered).toHaveLength(1);
+    const got = (r.delivered[0].data as TracesData).resourceSpans.flatMap((rs) =>
+      rs.scopeSpans.flatMap((ss) => ss.spans),
+    );
+    expect(got.map((sp) => sp.name)).toEqual(['plan', 'tool', 'llm']);
+    expect(got).toEqual(expected);
+    const text = JSON.stringify(got, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+    expect(text).not.toContain('ada@example.com');
+    expect(text).not.toContain('u-42');
+    expect(text).not.toContain('555 2671');
+    expect(r.counts).toEqual(
+      expect.arrayContaining([
+        'decided:true:decision_wait',
+        'discarded:traces:tail_sampled:2',
+        'routed:traces:cleared:3',
+      ]),
+    );
+    r.delivered[0].onDone();
+    expect(r.proc.trackers.traces.committable()).toBe('2');
+  });
+
+  it('decides on prepared spans when a tail policy reads attributes (an attribute action sets them)', async () => {
+    // The tail policy keeps traces whose span has flag=true, which only the attribute action
+    // inserts; redaction masks the email the second policy would otherwise match.
+    const p = policy({
+      attributes: [{ actions: [{ key: 'flag', action: 'insert', value: true }] }],
+      sampling: {
+        tail: {
+          decision_wait: '1s',
+          policies: [
+            {
+              name: 'flag',
+              type: 'and',
+              and: {
+                and_sub_policy: [
+                  {
+                    name: 'f',
+                    type: 'boolean_attribute',
+                    boolean_attribute: { key: 'flag', value: true },
+                  },
+                  {
+                    name: 'svc',
+                    type: 'string_attribute',
+                    string_attribute: {
+                      key: 'who',
+                      values: ['ada@example.com'],
+                      invert_match: true,
+                    },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+      routes: [{ sink: 'zipkin', select: 'all', restricted_fields: false }],
+    });
+    const r = rig(p);
+    await r.proc.handle({
+      offset: '1',
+      tenantId: 't',
+      signal: 'traces',
+      value: traces(span(randomBytes(16), 'a', false, { who: 'ada@example.com' })),
+    });
+    r.advance(1_000);
+    await r.proc.tick();
+    await r.settle();
+    expect(r.counts).toContain('decided:true:decision_wait');
+    expect(r.delivered).toHaveLength(1);
+    const [sp] = (r.delivered[0].data as TracesData).resourceSpans[0].scopeSpans[0].spans;
+    expect(sp.attributes.find((a) => a.key === 'flag')?.value).toEqual({ boolValue: true });
+    const who = sp.attributes.find((a) => a.key === 'who')?.value.stringValue;
+    expect(who).toBe('[REDACTED:email]');
+  });
+
   it('holds the commit until the trace is decided and the kept one is durably delivered', async () => {
     const r = rig(policy(TAIL));
     const failed = randomBytes(16);
@@ -612,7 +749,8 @@ describe('PartitionProcessor with the shared memory budget', () => {
   const prompt = 'x'.repeat(2_000);
 
   it("decides another partition's oldest trace early, routes it from that partition and frees its commit", async () => {
-    const r = shared(20_000);
+    // Held bytes are the records' (≈ 2.1 kB a span here): 2 spans, then 4 more, past 10 kB.
+    const r = shared(10_000);
     const failed = randomBytes(16);
     await r.p0.handle({
       offset: '5',
@@ -631,7 +769,7 @@ describe('PartitionProcessor with the shared memory budget', () => {
     expect(r.delivered).toHaveLength(1);
     expect(r.p0.bufferedTraces).toBe(0);
     expect(r.p1.bufferedTraces).toBe(1);
-    expect(r.budget.bytes).toBeLessThanOrEqual(20_000);
+    expect(r.budget.bytes).toBeLessThanOrEqual(10_000);
     // One tenant whose cap is the whole budget: its own bound is the one that acted.
     expect(r.budget.evictions().get('t')).toEqual({ tenant: 1, global: 0, spans: 2 });
     // Partition 0 may commit past the record once the kept trace is durable.

@@ -8,6 +8,15 @@
  * Records are handled one at a time in offset order (the consumer awaits handle()); decisions
  * due by time come from tick(). Nothing is dropped silently: every item that does not reach a
  * sink is counted with a reason.
+ *
+ * While traces wait for their tail decision, the processor holds the Kafka records that carried
+ * them (their bytes, off the V8 heap), not the decoded spans: the sampler keeps only what
+ * deciding needs (TailSampler `retainSpans: false`). A kept trace is rebuilt from its records —
+ * decoded again with a trace-id filter that skips the other traces' spans unread, and prepared
+ * again (preparing is deterministic) — and most traces are not kept. Holding decoded spans for
+ * decision_wait made every span's objects survive young-generation collections and be copied
+ * into the old generation: more CPU than decoding and preparing the kept share twice (issue
+ * #5; bench/worker/pipeline.bench.ts).
  */
 import {
   decodeLogs,
@@ -66,8 +75,33 @@ interface Holds {
   offsets: Map<string, number>;
 }
 
+/** A traces record kept while traces it carried are in a tail sampler. */
+interface HeldRecord {
+  value: Buffer;
+  /** Units (traces) still buffered; the bytes are let go at zero. */
+  refs: number;
+}
+
+/**
+ * Held bytes charged per buffered span beyond its share of its record: the sampler's per-trace
+ * state and map entries, spread over a trace's spans.
+ */
+const SPAN_STATE_BYTES = 48;
+
+const HEAD_ONLY = { headOnly: true } as const;
+
+/** Kept traces rebuilt at once before they are routed (one delivery submission per group). */
+const REBUILD_BATCH_SPANS = 2048;
+
 function hex(id: Uint8Array): string {
   return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
+}
+
+/** One offset per unit a trace holds (units are released one by one). */
+function unitsOf(h: Holds): string[] {
+  const out: string[] = [];
+  for (const [o, n] of h.offsets) for (let i = 0; i < n; i++) out.push(o);
+  return out;
 }
 
 function countSpans(rs: readonly ResourceSpans[]): number {
@@ -108,6 +142,10 @@ export class PartitionProcessor {
   };
   private readonly samplers = new Map<string, { sampler: TailSampler; policy: CompiledPolicy }>();
   private readonly holds = new Map<string, Holds>();
+  /** offset → the traces record, while traces it carried are buffered. */
+  private readonly records = new Map<string, HeldRecord>();
+  /** Bytes charged per span of the record being added (its share of the record). */
+  private heldBytesPerSpan = 0;
 
   constructor(
     private readonly deps: {
@@ -209,7 +247,7 @@ export class PartitionProcessor {
     this.unavailableLogged.delete(tenantId);
     try {
       if (signal === 'traces')
-        await this.handleTraces(rec.offset, tenantId, policy, decodeTraces(rec.value));
+        await this.handleTraces(rec.offset, tenantId, policy, decodeTraces(rec.value), rec.value);
       else if (signal === 'logs')
         await this.handleLogs(rec.offset, tenantId, policy, decodeLogs(rec.value));
       else await this.handleMetrics(rec.offset, tenantId, policy, decodeMetrics(rec.value));
@@ -310,6 +348,7 @@ export class PartitionProcessor {
   close(): void {
     for (const { sampler } of this.samplers.values()) sampler.leaveBudget();
     this.samplers.clear();
+    this.records.clear();
   }
 
   private async handleTraces(
@@ -317,11 +356,8 @@ export class PartitionProcessor {
     tenantId: string,
     policy: CompiledPolicy,
     data: TracesData,
+    value: Buffer,
   ): Promise<void> {
-    const prepared = policy.prepareTraces(data);
-    if (prepared.headSampledOut > 0) {
-      this.deps.counters.discarded(tenantId, 'traces', 'head_sampled', prepared.headSampledOut);
-    }
     let entry = this.samplers.get(tenantId);
     if (entry && entry.policy !== policy) {
       // Policy changed: decide what the old sampler holds under the old policy, then switch.
@@ -330,45 +366,45 @@ export class PartitionProcessor {
       entry = undefined;
       this.samplers.delete(tenantId);
     }
-    if (!entry) {
-      const budget = this.deps.tailBudget;
-      const sampler = policy.createTailSampler(
-        budget && {
-          budget: {
-            budget,
-            tenantId,
-            // Decided while another partition (or tenant) was adding: route them now.
-            onEvicted: (decided) => {
-              this.onDecided(tenantId, policy, decided).catch((err: unknown) =>
-                this.deps.log?.('error', 'routing traces decided by the memory budget failed', {
-                  tenantId,
-                  err: (err as Error).message,
-                }),
-              );
-            },
-          },
-        },
-      );
-      if (!sampler) {
-        // No tail stage: every trace that passed head sampling is kept now.
-        const traces = new Set<string>();
-        for (const rs of data.resourceSpans)
-          for (const ss of rs.scopeSpans) for (const s of ss.spans) traces.add(hex(s.traceId));
-        this.trackers.traces.add(offset, traces.size > 0 ? 1 : 0);
-        if (traces.size > 0)
-          this.route(tenantId, policy, 'traces', policy.deliverTraces(data.resourceSpans), [
-            offset,
-          ]);
-        return;
+    if (!entry && policy.hasTailSampling) {
+      const sampler = this.createSampler(tenantId, policy);
+      if (sampler) {
+        entry = { sampler, policy };
+        this.samplers.set(tenantId, entry);
       }
-      entry = { sampler, policy };
-      this.samplers.set(tenantId, entry);
+    }
+    // A tail stage that decides on what preparing never changes lets the spans it drops skip
+    // attributes and redaction: only the kept ones are prepared, when they are rebuilt.
+    const headOnly = entry !== undefined && !entry.sampler.needsPreparedSpans;
+    const prepared = policy.prepareTraces(data, undefined, headOnly ? HEAD_ONLY : undefined);
+    if (prepared.headSampledOut > 0) {
+      this.deps.counters.discarded(tenantId, 'traces', 'head_sampled', prepared.headSampledOut);
+    }
+    if (!entry) {
+      // No tail stage: every trace that passed head sampling is kept now.
+      const traces = new Set<string>();
+      for (const rs of data.resourceSpans)
+        for (const ss of rs.scopeSpans) for (const s of ss.spans) traces.add(hex(s.traceId));
+      this.trackers.traces.add(offset, traces.size > 0 ? 1 : 0);
+      if (traces.size > 0)
+        this.route(tenantId, policy, 'traces', policy.deliverTraces(data.resourceSpans), [offset]);
+      return;
     }
     // This record holds one unit per distinct trace it carries, released when that trace's
     // spans from it are decided and durably delivered.
     const traces = new Set<string>();
+    let spans = 0;
     for (const rs of data.resourceSpans)
-      for (const ss of rs.scopeSpans) for (const s of ss.spans) traces.add(hex(s.traceId));
+      for (const ss of rs.scopeSpans) {
+        spans += ss.spans.length;
+        for (const s of ss.spans) traces.add(hex(s.traceId));
+      }
+    if (traces.size > 0) {
+      // A view into a larger buffer (a fetched batch) would keep all of it alive: copy.
+      const own = value.byteLength === value.buffer.byteLength ? value : Buffer.from(value);
+      this.records.set(offset, { value: own, refs: traces.size });
+      this.heldBytesPerSpan = Math.ceil(value.byteLength / spans) + SPAN_STATE_BYTES;
+    }
     for (const t of traces) {
       const key = `${tenantId}:${t}`;
       let h = this.holds.get(key);
@@ -383,23 +419,126 @@ export class PartitionProcessor {
     if (decided.length > 0) await this.onDecided(tenantId, policy, decided);
   }
 
+  /**
+   * A tenant's tail sampler for this partition: it holds no spans (the records are held here)
+   * and counts the records' bytes against the shared budget.
+   */
+  private createSampler(tenantId: string, policy: CompiledPolicy): TailSampler | undefined {
+    const budget = this.deps.tailBudget;
+    return policy.createTailSampler({
+      retainSpans: false,
+      spanBytes: () => this.heldBytesPerSpan,
+      budget: budget && {
+        budget,
+        tenantId,
+        // Decided while another partition (or tenant) was adding: route them now.
+        onEvicted: (decided) => {
+          this.onDecided(tenantId, policy, decided).catch((err: unknown) =>
+            this.deps.log?.('error', 'routing traces decided by the memory budget failed', {
+              tenantId,
+              err: (err as Error).message,
+            }),
+          );
+        },
+      },
+    });
+  }
+
   private async onDecided(
     tenantId: string,
     policy: CompiledPolicy,
     decided: DecidedTrace[],
   ): Promise<void> {
+    // Kept traces to rebuild from their records: offset → their trace ids; and what they hold.
+    let rebuild = new Map<string, Set<string>>();
+    let rebuildHolds: Holds[] = [];
+    let rebuildSpans = 0;
     for (const d of decided) {
       const key = `${tenantId}:${d.traceId}`;
       const h = this.holds.get(key);
       this.holds.delete(key);
-      const release = h ? [...h.offsets].flatMap(([o, n]) => Array<string>(n).fill(o)) : [];
       this.deps.counters.decided(tenantId, d.decision.sampled, d.cause);
       if (!d.decision.sampled) {
         this.deps.counters.discarded(tenantId, 'traces', 'tail_sampled', d.spanCount);
-        for (const o of release) this.trackers.traces.release(o);
+        if (h) {
+          this.letGo(h);
+          for (const o of unitsOf(h)) this.trackers.traces.release(o);
+        }
         continue;
       }
-      this.route(tenantId, policy, 'traces', policy.deliverTraces(d.spans), release);
+      if (d.spansRetained) {
+        if (h) this.letGo(h);
+        this.route(tenantId, policy, 'traces', policy.deliverTraces(d.spans), h ? unitsOf(h) : []);
+        continue;
+      }
+      if (!h) {
+        // Cannot happen (every buffered trace has its holds); say so rather than pretend.
+        this.deps.counters.discarded(tenantId, 'traces', 'rebuild_failed', d.spanCount);
+        this.deps.log?.('error', 'kept trace has no records to rebuild it from', { tenantId });
+        continue;
+      }
+      for (const o of h.offsets.keys()) {
+        let ids = rebuild.get(o);
+        if (!ids) rebuild.set(o, (ids = new Set()));
+        ids.add(d.traceId);
+      }
+      rebuildHolds.push(h);
+      rebuildSpans += d.spanCount;
+      if (rebuildSpans >= REBUILD_BATCH_SPANS) {
+        this.rebuildAndRoute(tenantId, policy, rebuild, rebuildHolds);
+        rebuild = new Map();
+        rebuildHolds = [];
+        rebuildSpans = 0;
+      }
+    }
+    if (rebuildHolds.length > 0) this.rebuildAndRoute(tenantId, policy, rebuild, rebuildHolds);
+  }
+
+  /**
+   * Rebuilds kept traces from the records that carried them — each record decoded once, only
+   * the kept traces' spans, prepared again — and routes them together; their units are
+   * released once delivery has them. A record that is gone (a bug) is logged and its units
+   * stay held: the partition's next owner reads it again, nothing is lost.
+   */
+  private rebuildAndRoute(
+    tenantId: string,
+    policy: CompiledPolicy,
+    byOffset: Map<string, Set<string>>,
+    holds: Holds[],
+  ): void {
+    const resourceSpans: ResourceSpans[] = [];
+    let missing = false;
+    for (const [offset, ids] of byOffset) {
+      const rec = this.records.get(offset);
+      if (!rec) {
+        missing = true;
+        continue;
+      }
+      const data = decodeTraces(rec.value, { traceFilter: (id) => ids.has(hex(id)) });
+      policy.prepareTracesAgain(data);
+      for (const rs of data.resourceSpans) resourceSpans.push(rs);
+    }
+    const release: string[] = [];
+    for (const h of holds) {
+      this.letGo(h);
+      for (const o of unitsOf(h)) release.push(o);
+    }
+    if (missing) {
+      this.deps.log?.('error', 'a record of kept traces is no longer held; left uncommitted', {
+        tenantId,
+      });
+      release.length = 0;
+    }
+    if (resourceSpans.length > 0)
+      this.route(tenantId, policy, 'traces', policy.deliverTraces(resourceSpans), release);
+    else for (const o of release) this.trackers.traces.release(o);
+  }
+
+  /** The trace's records are one trace fewer in use; bytes no trace needs are let go. */
+  private letGo(h: Holds): void {
+    for (const [o, n] of h.offsets) {
+      const rec = this.records.get(o);
+      if (rec && (rec.refs -= n) <= 0) this.records.delete(o);
     }
   }
 

@@ -105,21 +105,49 @@ export class CompiledPolicy {
     return tail ? new TailSampler(tail, opts) : undefined;
   }
 
-  /** attributes → redaction → head sampling, in place. */
-  prepareTraces(data: TracesData, ctx?: AttributeContext): PreparedTraces {
+  /**
+   * attributes → redaction → head sampling, in place. `headOnly`: head sampling alone, for a
+   * tail sampler that decides on what preparing never changes (`needsPreparedSpans` false):
+   * the spans it drops then skip attributes and redaction, and the caller prepares the kept
+   * ones with prepareTracesAgain before they go anywhere.
+   */
+  prepareTraces(
+    data: TracesData,
+    ctx?: AttributeContext,
+    opts?: { headOnly?: boolean },
+  ): PreparedTraces {
+    if (opts?.headOnly === true) {
+      const redaction = { counts: {}, total: 0, removed: 0, restricted: 0 };
+      return { data, headSampledOut: this.headSample(data), redaction };
+    }
+    return this.prepareTracesAgain(data, ctx);
+  }
+
+  /**
+   * The same as prepareTraces (it is deterministic: the same input gives the same output),
+   * for spans that went through prepareTraces once already and are being rebuilt from their
+   * source: the worker's tail stage keeps Kafka records rather than decoded spans and prepares
+   * the kept traces again. Whatever observes prepareTraces (span metrics) must not see them
+   * twice, so it is a method of its own.
+   */
+  prepareTracesAgain(data: TracesData, ctx?: AttributeContext): PreparedTraces {
     if (!this.attributes.isEmpty) this.attributes.applyToTraces(data, ctx);
     const redaction = this.redaction.redactTraces(data);
-    let headSampledOut = 0;
-    if (!this.head.keepsAll) {
-      for (const rs of data.resourceSpans) {
-        for (const ss of rs.scopeSpans) {
-          const before = ss.spans.length;
-          ss.spans = ss.spans.filter((s) => this.head.keep(s.traceId));
-          headSampledOut += before - ss.spans.length;
-        }
+    return { data, headSampledOut: this.headSample(data), redaction };
+  }
+
+  /** Head sampling of a trace batch, in place; returns how many spans it left out. */
+  private headSample(data: TracesData): number {
+    let out = 0;
+    if (this.head.keepsAll) return out;
+    for (const rs of data.resourceSpans) {
+      for (const ss of rs.scopeSpans) {
+        const before = ss.spans.length;
+        ss.spans = ss.spans.filter((s) => this.head.keep(s.traceId));
+        out += before - ss.spans.length;
       }
     }
-    return { data, headSampledOut, redaction };
+    return out;
   }
 
   /** attributes → redaction → head sampling (records with a trace id), in place. */

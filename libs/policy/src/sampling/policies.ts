@@ -65,6 +65,12 @@ export class SummaryPlan {
   readonly resourceTests: (((attrs: KeyValue[]) => boolean) | undefined)[] = [];
   /** Some policy needs the trace duration. */
   duration = false;
+  /**
+   * Some policy reads span or resource attributes or span names — what attribute actions and
+   * redaction change. Without one, a decision depends only on ids, times, status codes, flags,
+   * trace state and counts, which preparing a span never changes.
+   */
+  readsContent = false;
 
   slot(onSpan: (span: Span) => boolean, onResource?: (attrs: KeyValue[]) => boolean): number {
     this.spanTests.push(onSpan);
@@ -134,6 +140,7 @@ function attributePolicy(
   invert: boolean,
   plan: SummaryPlan | undefined,
 ): PolicyEvaluator {
+  if (plan) plan.readsContent = true;
   const any = anyTest(plan, (s: Span) => matches(s.attributes), matches);
   return {
     name,
@@ -367,6 +374,7 @@ export function createEvaluator(cfg: TailPolicyConfig, plan?: SummaryPlan): Poli
         }
         return true;
       };
+      if (plan) plan.readsContent = true;
       const any = anyTest(plan, matches);
       return { name, evaluate: (t) => (any(t) ? Verdict.Sampled : Verdict.NotSampled) };
     }

@@ -46,6 +46,55 @@ describe('TailSampler', () => {
     });
   });
 
+  it('without retainSpans holds no spans: outputs say so, late spans still come with theirs', () => {
+    const s = new TailSampler(config(), { retainSpans: false, spanBytes: () => 10 });
+    const id = traceId(3);
+    expect(s.add(batch([span({ traceId: id, status: 2 }), span({ traceId: id })]), 0)).toEqual([]);
+    expect(s.stats).toMatchObject({ spansBuffered: 2, tracesBuffered: 1 });
+    const [d] = s.poll(10_000);
+    expect(d).toMatchObject({
+      cause: 'decision_wait',
+      spans: [],
+      spansRetained: false,
+      spanCount: 2,
+      decision: { sampled: true },
+    });
+    const late = s.add(batch([span({ traceId: id, name: 'late' })]), 10_001);
+    expect(late).toMatchObject([{ cause: 'late_span', spansRetained: true, spanCount: 1 }]);
+    expect(spansOf(late).map((x) => x.name)).toEqual(['late']);
+  });
+
+  it('says whether its policies read what preparing changes (attributes, names)', () => {
+    const needs = (policies: TailPolicyConfig[]) =>
+      new TailSampler(config({ policies })).needsPreparedSpans;
+    const latency: TailPolicyConfig = {
+      name: 'slow',
+      type: 'latency',
+      latency: { threshold_ms: 1 },
+    };
+    const str: TailPolicyConfig = {
+      name: 's',
+      type: 'string_attribute',
+      string_attribute: { key: 'k', values: ['v'] },
+    };
+    expect(needs([ERRORS, latency])).toBe(false);
+    expect(
+      needs([{ name: 'p', type: 'probabilistic', probabilistic: { sampling_percentage: 5 } }]),
+    ).toBe(false);
+    expect(needs([ERRORS, str])).toBe(true);
+    expect(needs([{ name: 'a', type: 'and', and: { and_sub_policy: [latency, str] } }])).toBe(true);
+    expect(
+      needs([
+        { name: 'b', type: 'boolean_attribute', boolean_attribute: { key: 'f', value: true } },
+      ]),
+    ).toBe(true);
+    expect(
+      needs([
+        { name: 'm', type: 'span_match', span_match: { span_names: ['x'] } } as TailPolicyConfig,
+      ]),
+    ).toBe(true);
+  });
+
   it('keeps the resource and scope of each span in its output', () => {
     const s = new TailSampler(config());
     const id = traceId(2);
@@ -493,6 +542,12 @@ describe('incremental evaluation (SummaryPlan) agrees with scanning the whole tr
             const [d] = s.poll(1_000);
             const scanned = decide([createEvaluator(policies[i])], view, 1_000);
             expect([policies[i].name, d.decision]).toEqual([policies[i].name, scanned]);
+            // Holding no spans decides the same, on the summary alone.
+            const bare = new TailSampler(single[i], { retainSpans: false });
+            for (const b of batches) bare.add(b, 0);
+            const [e] = bare.poll(1_000);
+            expect([policies[i].name, e.decision]).toEqual([policies[i].name, scanned]);
+            expect(e).toMatchObject({ spans: [], spansRetained: false, spanCount: spans.length });
           }
         },
       ),

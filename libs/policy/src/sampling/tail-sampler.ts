@@ -24,6 +24,12 @@
  * exportable TracesData fragment. One shell is made per (trace, incoming ScopeSpans), not per
  * span, and consecutive spans of the same trace skip the trace-id lookup.
  *
+ * With `retainSpans: false` the sampler holds no spans at all, only each trace's summary
+ * (below) and counts: the caller keeps the spans' source (the worker keeps the Kafka records'
+ * bytes, off the V8 heap) and rebuilds the traces that were kept. Holding decoded spans for
+ * decision_wait is what costs most in a tail-sampling worker: every object of every span
+ * survives young-generation collections and is copied on the way to the old generation.
+ *
  * Policies are evaluated incrementally (policies.ts, SummaryPlan): each span is tested as it
  * is added, while it is cache-hot, against the "some span satisfies P" tests that have not
  * yet held for its trace, and the trace's min start / max end are kept; deciding then reads
@@ -70,8 +76,17 @@ export interface DecidedTrace {
   traceId: string;
   decision: TailDecision;
   cause: DecisionCause;
-  /** The trace's spans, grouped as exportable ResourceSpans. */
+  /**
+   * The trace's spans, grouped as exportable ResourceSpans; empty when the sampler does not
+   * retain spans and this trace was buffered (`spansRetained` false).
+   */
   spans: ResourceSpans[];
+  /**
+   * False when `spans` is empty because the sampler was made with `retainSpans: false` and
+   * held this trace: the caller rebuilds it from where its spans came from. Late spans (cause
+   * `late_span`) are always retained: they are the spans of the batch just added.
+   */
+  spansRetained: boolean;
   spanCount: number;
 }
 
@@ -118,6 +133,7 @@ class TraceBuilder implements TraceView, TraceSummary {
   unhit: number;
   minStartNs = 0n;
   maxEndNs = 0n;
+  private seenRsSeq = -1;
   private lastSrcRs: ResourceSpans | undefined;
   private lastSrcSs: ScopeSpans | undefined;
   private lastDstRs: ResourceSpans | undefined;
@@ -133,6 +149,17 @@ class TraceBuilder implements TraceView, TraceSummary {
     this.hits = new Uint8Array(n);
     this.unhit = n;
     this.summary = plan ? this : undefined;
+  }
+
+  /**
+   * Runs the plan's resource tests once per incoming ResourceSpans (spans not retained). The
+   * ResourceSpans is told apart by the sampler's counter `rsSeq`, never kept: a reference
+   * would keep the whole decoded batch alive as long as the trace waits.
+   */
+  seeResource(rs: ResourceSpans, rsSeq: number): void {
+    if (this.seenRsSeq === rsSeq) return;
+    this.seenRsSeq = rsSeq;
+    if (this.unhit > 0) this.observeResource(rs.resource?.attributes ?? NO_ATTRS);
   }
 
   /** Returns the shell that receives spans from `ss` (inside `rs`). */
@@ -224,6 +251,12 @@ export interface TailSamplerOptions {
    * tenants). The policy's max_buffered_bytes then also caps the tenant across its samplers.
    */
   budget?: TailBudgetSeat;
+  /**
+   * Default true. False: buffered traces keep no spans, only what deciding needs; their
+   * DecidedTrace comes out with `spans` empty and `spansRetained` false, and the caller
+   * rebuilds them (it must then give `spanBytes` an estimate of what IT holds per span).
+   */
+  retainSpans?: boolean;
 }
 
 export class TailSampler {
@@ -240,8 +273,11 @@ export class TailSampler {
   private readonly notSampledCache: DecisionLru;
   private readonly spanBytes: (span: Span) => number;
   private readonly member: BudgetMember | undefined;
+  private readonly retainSpans: boolean;
   private spans = 0;
   private bytes = 0;
+  /** Counts incoming ResourceSpans (TraceBuilder.seeResource). */
+  private rsSeq = 0;
   private lastNow = -Infinity;
   private readonly counters = {
     tracesSampled: 0,
@@ -271,6 +307,7 @@ export class TailSampler {
       config.decision_cache?.non_sampled_cache_size ?? TAIL_DEFAULTS.decisionCacheSize,
     );
     this.spanBytes = opts.spanBytes ?? estimateSpanBytes;
+    this.retainSpans = opts.retainSpans !== false;
     const seat = opts.budget;
     this.member = seat?.budget.join(seat.tenantId, this, seat.onEvicted, config.max_buffered_bytes);
   }
@@ -289,8 +326,10 @@ export class TailSampler {
     const out: DecidedTrace[] = [];
     let late: Map<string, TraceBuilder> | undefined;
     const measure = this.maxBytes !== Infinity || this.member !== undefined;
+    const retain = this.retainSpans;
     let added = 0;
     for (const rs of data.resourceSpans) {
+      const rsSeq = this.rsSeq++;
       for (const ss of rs.scopeSpans) {
         const spans = ss.spans;
         let curId: Uint8Array | undefined;
@@ -318,9 +357,13 @@ export class TailSampler {
               }
             }
             curId = span.traceId;
-            curDst = cur.target(rs, ss);
+            if (retain || cur.decision !== undefined) curDst = cur.target(rs, ss);
+            else {
+              curDst = undefined;
+              cur.seeResource(rs, rsSeq);
+            }
           }
-          curDst!.spans.push(span);
+          if (curDst !== undefined) curDst.spans.push(span);
           cur.spanCount++;
           if (cur.decision === undefined) {
             this.spans++;
@@ -345,6 +388,7 @@ export class TailSampler {
           decision,
           cause: 'late_span',
           spans: b.batches,
+          spansRetained: true,
           spanCount: b.spanCount,
         });
       }
@@ -374,6 +418,17 @@ export class TailSampler {
     const out: DecidedTrace[] = [];
     for (const b of this.pending.values()) this.finish(b, 'flush', t, out);
     return out;
+  }
+
+  /**
+   * True when a policy reads span or resource attributes or span names, which attribute
+   * actions and redaction change: spans must then be added prepared. False: every decision
+   * depends only on what preparing never changes (ids, times, status codes, flags, trace
+   * state, counts), so spans may be added after head sampling alone, and only the kept ones
+   * need preparing (the worker does so when it rebuilds them).
+   */
+  get needsPreparedSpans(): boolean {
+    return this.plan !== undefined && this.plan.readsContent;
   }
 
   /** When the next buffered trace becomes due (ms), or undefined when none is buffered. */
@@ -446,7 +501,14 @@ export class TailSampler {
     this.count(decision, b.spanCount);
     if (decision.sampled) this.counters.tracesSampled++;
     else this.counters.tracesNotSampled++;
-    out.push({ traceId: b.key, decision, cause, spans: b.batches, spanCount: b.spanCount });
+    out.push({
+      traceId: b.key,
+      decision,
+      cause,
+      spans: b.batches,
+      spansRetained: this.retainSpans,
+      spanCount: b.spanCount,
+    });
   }
 
   private count(decision: TailDecision, spans: number): void {
