@@ -466,11 +466,8 @@ export class PartitionProcessor {
         }
         continue;
       }
-      if (d.spansRetained) {
-        if (h) this.letGo(h);
-        this.route(tenantId, policy, 'traces', policy.deliverTraces(d.spans), h ? unitsOf(h) : []);
-        continue;
-      }
+      // Kept, late spans included: rebuilt from the records (the sampler returns no spans, and
+      // what it was given may not have been prepared).
       if (!h) {
         // Cannot happen (every buffered trace has its holds); say so rather than pretend.
         this.deps.counters.discarded(tenantId, 'traces', 'rebuild_failed', d.spanCount);

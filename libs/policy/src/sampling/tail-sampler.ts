@@ -82,9 +82,10 @@ export interface DecidedTrace {
    */
   spans: ResourceSpans[];
   /**
-   * False when `spans` is empty because the sampler was made with `retainSpans: false` and
-   * held this trace: the caller rebuilds it from where its spans came from. Late spans (cause
-   * `late_span`) are always retained: they are the spans of the batch just added.
+   * False when `spans` is empty because the sampler was made with `retainSpans: false`: the
+   * caller rebuilds the trace (for cause `late_span`: the late spans, of the batch just added)
+   * from where its spans came from. The caller may have added spans it had not finished
+   * preparing (needsPreparedSpans false), so nothing it added ever comes back out.
    */
   spansRetained: boolean;
   spanCount: number;
@@ -252,9 +253,10 @@ export interface TailSamplerOptions {
    */
   budget?: TailBudgetSeat;
   /**
-   * Default true. False: buffered traces keep no spans, only what deciding needs; their
-   * DecidedTrace comes out with `spans` empty and `spansRetained` false, and the caller
-   * rebuilds them (it must then give `spanBytes` an estimate of what IT holds per span).
+   * Default true. False: the sampler keeps no spans, only what deciding needs; every
+   * DecidedTrace comes out with `spans` empty and `spansRetained` false, late spans too, and
+   * the caller rebuilds them (it must then give `spanBytes` an estimate of what IT holds per
+   * span).
    */
   retainSpans?: boolean;
 }
@@ -357,7 +359,7 @@ export class TailSampler {
               }
             }
             curId = span.traceId;
-            if (retain || cur.decision !== undefined) curDst = cur.target(rs, ss);
+            if (retain) curDst = cur.target(rs, ss);
             else {
               curDst = undefined;
               cur.seeResource(rs, rsSeq);
@@ -388,7 +390,7 @@ export class TailSampler {
           decision,
           cause: 'late_span',
           spans: b.batches,
-          spansRetained: true,
+          spansRetained: this.retainSpans,
           spanCount: b.spanCount,
         });
       }
