@@ -335,6 +335,8 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
           this.pendingBytes >= plan.deliveryMaxPendingBytes,
         fetchMaxBytes: plan.fetchMaxBytes,
         fetchMaxBytesPerPartition: plan.fetchMaxBytesPerPartition,
+        fetchMinBytes: config.kafkaWorkerFetchMinBytes,
+        fetchMaxWaitMs: config.kafkaWorkerFetchMaxWaitMs,
         onPaused: (seconds) => paused.inc(seconds),
       },
       () =>

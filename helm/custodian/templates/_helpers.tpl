@@ -219,6 +219,8 @@ KAFKA_COMPRESSION: {{ $k.compression | quote }}
 KAFKA_WORKER_GROUP: {{ $k.workerGroup | quote }}
 KAFKA_WORKER_SESSION_TIMEOUT_MS: {{ $k.workerSessionTimeoutMs | int64 | quote }}
 KAFKA_WORKER_HEARTBEAT_MS: {{ $k.workerHeartbeatMs | int64 | quote }}
+KAFKA_WORKER_FETCH_MIN_BYTES: {{ $k.workerFetchMinBytes | int64 | quote }}
+KAFKA_WORKER_FETCH_MAX_WAIT_MS: {{ $k.workerFetchMaxWaitMs | int64 | quote }}
 CUSTODIAN_DELIVERY_KEY_PREFIX: {{ $c.delivery.keyPrefix | quote }}
 CUSTODIAN_DELIVERY_MAX_ATTEMPTS: {{ $c.delivery.maxAttempts | int64 | quote }}
 CUSTODIAN_DELIVERY_INITIAL_BACKOFF_MS: {{ $c.delivery.initialBackoffMs | int64 | quote }}

@@ -282,6 +282,18 @@ export const SETTINGS = {
     default: '1000',
     parse: int(100, 100000),
   },
+  kafkaWorkerFetchMinBytes: {
+    env: 'KAFKA_WORKER_FETCH_MIN_BYTES',
+    doc: "Worker: a fetch waits for this many bytes (or KAFKA_WORKER_FETCH_MAX_WAIT_MS) before Kafka answers (fetch.min.bytes). Kafka's default of 1 byte makes a worker under steady load send thousands of small fetches a second.",
+    default: '65536',
+    parse: int(1, 16777216),
+  },
+  kafkaWorkerFetchMaxWaitMs: {
+    env: 'KAFKA_WORKER_FETCH_MAX_WAIT_MS',
+    doc: 'Worker: longest a fetch waits for KAFKA_WORKER_FETCH_MIN_BYTES (fetch.max.wait.ms): the most it adds to end-to-end latency when traffic is light.',
+    default: '100',
+    parse: int(0, 5000),
+  },
   retentionIntervalMs: {
     env: 'CUSTODIAN_RETENTION_INTERVAL_MS',
     doc: 'Worker: how often the trace store retention job runs (one run per interval across all workers): deletes spans past retain_until, dropping whole day partitions where it can.',
