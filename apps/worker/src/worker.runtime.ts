@@ -33,6 +33,7 @@ import { PartitionProcessor, type PipelineCounters } from './pipeline/partition-
 import type { Delivery, DeliveryItem, PolicySource, SinkSource } from './pipeline/ports';
 import { TenantPolicies } from './tenants/tenant-policies';
 import { TenantSinks } from './tenants/tenant-sinks';
+import { SPAN_METRICS_KEYS } from './rollups/span-metrics-aggregator';
 import { observeSpanMetrics } from './rollups/span-metrics-hook';
 import { SpanMetricsExport } from './rollups/span-metrics-export';
 import { WorkerStore } from './store/worker-store';
@@ -348,6 +349,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
           now: Date.now,
           deadLetters: this.deadLetters,
           tailBudget: budget,
+          firstPassKeys: SPAN_METRICS_KEYS,
           log: (level, msg, fields) => this.log[level](fields, msg),
         }),
       this.log,

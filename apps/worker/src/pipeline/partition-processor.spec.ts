@@ -100,6 +100,8 @@ function rig(p: CompiledPolicy, sinkNames = ['zipkin']) {
     delivery: { submit: (item) => delivered.push(item) },
     counters,
     now: () => now,
+    // As the worker runs it: a skeleton first pass where the tail stage allows one.
+    firstPassKeys: { resource: ['service.name'], span: ['tool.name'] },
   });
   const settle = () => new Promise((r) => setImmediate(r));
   return { proc, delivered, counts, advance: (ms: number) => (now += ms), settle };
@@ -130,9 +132,25 @@ describe('PartitionProcessor', () => {
       'user.id': 'u-42',
       'gen_ai.input.messages': '[{"role":"user","content":"call +1 415 555 2671"}]',
     };
+    // With events and links, which the first pass (a skeleton) does not even decode.
+    const tool = span(kept, 'tool', true, secrets);
+    tool.events.push({
+      timeUnixNano: 1_500_000_000n,
+      name: 'exception',
+      attributes: [{ key: 'exception.message', value: { stringValue: 'for ada@example.com' } }],
+      droppedAttributesCount: 0,
+    });
+    tool.links.push({
+      traceId: other,
+      spanId: randomBytes(8),
+      traceState: '',
+      attributes: [],
+      droppedAttributesCount: 0,
+      flags: 0,
+    });
     const records = [
       traces(span(kept, 'plan', false, secrets), span(other, 'x', false, secrets)),
-      traces(span(other, 'y'), span(kept, 'tool', true, secrets), span(kept, 'llm', false)),
+      traces(span(other, 'y'), tool, span(kept, 'llm', false)),
     ];
     const expected: Span[] = [];
     for (const value of records) {
@@ -167,6 +185,8 @@ describe('PartitionProcessor', () => {
     );
     expect(got.map((sp) => sp.name)).toEqual(['plan', 'tool', 'llm']);
     expect(got).toEqual(expected);
+    expect(got[1].events[0].attributes[0].value.stringValue).toBe('for [REDACTED:email]');
+    expect(got[1].links).toHaveLength(1);
     const text = JSON.stringify(got, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
     expect(text).not.toContain('ada@example.com');
     expect(text).not.toContain('u-42');
@@ -234,6 +254,24 @@ describe('PartitionProcessor', () => {
     expect(sp.attributes.find((a) => a.key === 'flag')?.value).toEqual({ boolValue: true });
     const who = sp.attributes.find((a) => a.key === 'who')?.value.stringValue;
     expect(who).toBe('[REDACTED:email]');
+  });
+
+  it('gives up, counted, the spans of a record that decodes only as a skeleton, and moves on', async () => {
+    const r = rig(policy(TAIL));
+    const id = randomBytes(16);
+    const good = traces(span(id, 'tool', true, { note: 'fine' }));
+    // The same record with the attribute's value made invalid UTF-8 (a foreign producer's).
+    const bad = Buffer.from(good);
+    const at = bad.indexOf('fine');
+    bad[at] = 0xff;
+    await r.proc.handle({ offset: '4', tenantId: 't', signal: 'traces', value: bad });
+    expect(r.proc.bufferedTraces).toBe(1);
+    r.advance(1_000);
+    await r.proc.tick();
+    await r.settle();
+    expect(r.counts).toEqual(['decided:true:decision_wait', 'discarded:traces:undecodable:1']);
+    expect(r.delivered).toHaveLength(0);
+    expect(r.proc.trackers.traces.committable()).toBe('5');
   });
 
   it('redacts late spans of a kept trace too (the first pass skipped redaction)', async () => {

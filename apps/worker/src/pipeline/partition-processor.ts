@@ -19,6 +19,7 @@
  * #5; bench/worker/pipeline.bench.ts).
  */
 import {
+  AttributeKeys,
   decodeLogs,
   decodeMetrics,
   decodeTraces,
@@ -172,10 +173,25 @@ export class PartitionProcessor {
        * the largest tenant are decided early (cause `budget`), here or in another partition.
        */
       tailBudget?: TailBufferBudget;
+      /**
+       * The attributes a first pass must decode for whoever observes prepareTraces (the span
+       * metrics: rollups/span-metrics-hook.ts). When the tail stage decides without reading
+       * attributes, the first pass decodes a skeleton — these attributes, no events or links —
+       * since every kept trace is decoded whole again from its record. Without it, in full.
+       */
+      firstPassKeys?: { resource: readonly string[]; span: readonly string[] };
       /** Operational log (no payloads, no secrets); a tenant that cannot be processed is logged once. */
       log?: (level: 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
     },
-  ) {}
+  ) {
+    const keys = deps.firstPassKeys;
+    this.skeleton = keys && {
+      resourceKeys: new AttributeKeys(keys.resource),
+      spanKeys: new AttributeKeys(keys.span),
+    };
+  }
+
+  private readonly skeleton: { resourceKeys: AttributeKeys; spanKeys: AttributeKeys } | undefined;
 
   /** Tenants already logged as unprocessable by this processor (log once per tenant). */
   private readonly unavailableLogged = new Set<string>();
@@ -246,8 +262,7 @@ export class PartitionProcessor {
     }
     this.unavailableLogged.delete(tenantId);
     try {
-      if (signal === 'traces')
-        await this.handleTraces(rec.offset, tenantId, policy, decodeTraces(rec.value), rec.value);
+      if (signal === 'traces') await this.handleTraces(rec.offset, tenantId, policy, rec.value);
       else if (signal === 'logs')
         await this.handleLogs(rec.offset, tenantId, policy, decodeLogs(rec.value));
       else await this.handleMetrics(rec.offset, tenantId, policy, decodeMetrics(rec.value));
@@ -355,7 +370,6 @@ export class PartitionProcessor {
     offset: string,
     tenantId: string,
     policy: CompiledPolicy,
-    data: TracesData,
     value: Buffer,
   ): Promise<void> {
     let entry = this.samplers.get(tenantId);
@@ -376,6 +390,7 @@ export class PartitionProcessor {
     // A tail stage that decides on what preparing never changes lets the spans it drops skip
     // attributes and redaction: only the kept ones are prepared, when they are rebuilt.
     const headOnly = entry !== undefined && !entry.sampler.needsPreparedSpans;
+    const data = decodeTraces(value, headOnly && this.skeleton ? { skeleton: this.skeleton } : {});
     const prepared = policy.prepareTraces(data, undefined, headOnly ? HEAD_ONLY : undefined);
     if (prepared.headSampledOut > 0) {
       this.deps.counters.discarded(tenantId, 'traces', 'head_sampled', prepared.headSampledOut);
@@ -449,8 +464,9 @@ export class PartitionProcessor {
     policy: CompiledPolicy,
     decided: DecidedTrace[],
   ): Promise<void> {
-    // Kept traces to rebuild from their records: offset → their trace ids; and what they hold.
-    let rebuild = new Map<string, Set<string>>();
+    // Kept traces to rebuild from their records: offset → their trace ids → their span counts;
+    // and what they hold.
+    let rebuild = new Map<string, Map<string, number>>();
     let rebuildHolds: Holds[] = [];
     let rebuildSpans = 0;
     for (const d of decided) {
@@ -476,8 +492,8 @@ export class PartitionProcessor {
       }
       for (const o of h.offsets.keys()) {
         let ids = rebuild.get(o);
-        if (!ids) rebuild.set(o, (ids = new Set()));
-        ids.add(d.traceId);
+        if (!ids) rebuild.set(o, (ids = new Map()));
+        ids.set(d.traceId, d.spanCount);
       }
       rebuildHolds.push(h);
       rebuildSpans += d.spanCount;
@@ -495,12 +511,14 @@ export class PartitionProcessor {
    * Rebuilds kept traces from the records that carried them — each record decoded once, only
    * the kept traces' spans, prepared again — and routes them together; their units are
    * released once delivery has them. A record that is gone (a bug) is logged and its units
-   * stay held: the partition's next owner reads it again, nothing is lost.
+   * stay held: the partition's next owner reads it again, nothing is lost. A record that does
+   * not decode whole (only a skeleton was read the first time: a poison record from another
+   * producer) is counted and logged, and its spans of these traces are given up.
    */
   private rebuildAndRoute(
     tenantId: string,
     policy: CompiledPolicy,
-    byOffset: Map<string, Set<string>>,
+    byOffset: Map<string, Map<string, number>>,
     holds: Holds[],
   ): void {
     const resourceSpans: ResourceSpans[] = [];
@@ -511,7 +529,21 @@ export class PartitionProcessor {
         missing = true;
         continue;
       }
-      const data = decodeTraces(rec.value, { traceFilter: (id) => ids.has(hex(id)) });
+      let data: TracesData;
+      try {
+        data = decodeTraces(rec.value, { traceFilter: (id) => ids.has(hex(id)) });
+      } catch (err) {
+        if (!(err instanceof Error && err.name === 'OtlpDecodeError')) throw err;
+        let spans = 0;
+        for (const n of ids.values()) spans += n;
+        this.deps.counters.discarded(tenantId, 'traces', 'undecodable', spans);
+        this.deps.log?.('error', 'a record of kept traces does not decode; its spans are lost', {
+          tenantId,
+          offset,
+          err: err.message,
+        });
+        continue;
+      }
       policy.prepareTracesAgain(data);
       for (const rs of data.resourceSpans) resourceSpans.push(rs);
     }

@@ -1,7 +1,12 @@
 import type { KeyValue, Span, TracesData } from '@custodian/otlp';
-import { StatusCode } from '@custodian/otlp';
+import { AttributeKeys, StatusCode, decodeTraces, encodeTraces } from '@custodian/otlp';
 import { SPAN_DURATION_BOUNDS_MS } from '@custodian/store';
-import { OVERFLOW_SPAN_NAME, SpanMetricsAggregator, bucketIndex } from './span-metrics-aggregator';
+import {
+  OVERFLOW_SPAN_NAME,
+  SPAN_METRICS_KEYS,
+  SpanMetricsAggregator,
+  bucketIndex,
+} from './span-metrics-aggregator';
 
 const T = '11111111-1111-4111-8111-111111111111';
 const str = (key: string, v: string): KeyValue => ({ key, value: { stringValue: v } });
@@ -75,6 +80,35 @@ describe('SpanMetricsAggregator', () => {
     expect(tool.bucketCounts[bucketIndex(300_000_000n)]).toBe(1);
     expect(rows.find((r) => r.model === 'gpt-4o')).toMatchObject({ calls: 1, errors: 0 });
     expect(a.size).toBe(0);
+  });
+
+  it('counts the same from a skeleton decoded with SPAN_METRICS_KEYS as from whole spans', () => {
+    const noise = [str('prompt', 'x'.repeat(50)), str('http.route', '/v1')];
+    const data = batch([
+      span(1, 'execute_tool', 7, [...noise, str('gen_ai.tool.name', 'search')]),
+      span(2, 'execute_tool', 300, [str('tool.name', 'fetch'), ...noise], true),
+      span(3, 'chat', 1200, [str('llm.model', 'claude'), str('gen_ai.request.model', 'gpt-4o')]),
+      span(4, 'plan', 40, noise),
+    ]);
+    const bytes = encodeTraces(data);
+    const skeleton = {
+      resourceKeys: new AttributeKeys(SPAN_METRICS_KEYS.resource),
+      spanKeys: new AttributeKeys(SPAN_METRICS_KEYS.span),
+    };
+    const whole = new SpanMetricsAggregator();
+    whole.observe(T, decodeTraces(bytes), t0);
+    const bare = new SpanMetricsAggregator();
+    const sk = decodeTraces(bytes, { skeleton });
+    expect(sk.resourceSpans[0].scopeSpans[0].spans[3].attributes).toEqual([]);
+    bare.observe(T, sk, t0);
+    const rows = whole.drain();
+    expect(rows.map((r) => `${r.spanName}/${r.toolName}/${r.model}`).sort()).toEqual([
+      'chat//gpt-4o',
+      'execute_tool/fetch/',
+      'execute_tool/search/',
+      'plan//',
+    ]);
+    expect(bare.drain()).toEqual(rows);
   });
 
   it('puts bounds in their own bucket and beyond the last bound in +Inf', () => {

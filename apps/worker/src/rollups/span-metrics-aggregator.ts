@@ -24,6 +24,19 @@ import { StatusCode } from '@custodian/otlp';
 import { sameBytes, traceIdHex } from '@custodian/policy';
 import { MAX_EXEMPLARS, SPAN_DURATION_BOUNDS_MS, type SpanMetricRollup } from '@custodian/store';
 
+const RESOURCE_KEYS = ['service.name'];
+const TOOL_KEYS = ['tool.name', 'gen_ai.tool.name'];
+const MODEL_KEYS = ['gen_ai.request.model', 'llm.model'];
+
+/**
+ * Every attribute the aggregator reads (besides span names, ids, times and status): a first
+ * pass that decodes only these (PartitionProcessor's `firstPassKeys`) loses it nothing.
+ */
+export const SPAN_METRICS_KEYS = {
+  resource: RESOURCE_KEYS,
+  span: [...TOOL_KEYS, ...MODEL_KEYS],
+} as const;
+
 export const OVERFLOW_SPAN_NAME = '__overflow__';
 const MAX_VALUE_CHARS = 256;
 const MINUTE_MS = 60_000;
@@ -142,7 +155,7 @@ export class SpanMetricsAggregator {
     let lastTrace: Uint8Array | undefined;
     let lastTraceHex = '';
     for (const rs of data.resourceSpans) {
-      const service = text(stringAttr(rs.resource?.attributes ?? [], ['service.name']));
+      const service = text(stringAttr(rs.resource?.attributes ?? [], RESOURCE_KEYS));
       last = undefined;
       for (const ss of rs.scopeSpans) {
         for (const span of ss.spans) {
@@ -150,8 +163,8 @@ export class SpanMetricsAggregator {
           const duration = span.endTimeUnixNano > start ? span.endTimeUnixNano - start : 0n;
           const error = span.status?.code === StatusCode.Error;
           const name = text(span.name);
-          const tool = text(stringAttr(span.attributes, ['tool.name', 'gen_ai.tool.name']));
-          const model = text(stringAttr(span.attributes, ['gen_ai.request.model', 'llm.model']));
+          const tool = text(stringAttr(span.attributes, TOOL_KEYS));
+          const model = text(stringAttr(span.attributes, MODEL_KEYS));
           let s: Series;
           if (last !== undefined && name === lastName && tool === lastTool && model === lastModel) {
             s = last;

@@ -5,6 +5,7 @@ import { OtlpDecodeError } from './errors';
 import { decodeLogs, encodeLogs } from './logs';
 import { decodeMetrics, encodeMetrics } from './metrics';
 import { decodeExportResponse, encodeExportResponse } from './responses';
+import { AttributeKeys } from './common';
 import { decodeTraces, encodeTraces } from './traces';
 import {
   concat,
@@ -194,6 +195,68 @@ describe('protobuf decode: traceFilter', () => {
       'late-kept',
     ]);
     expect(seen).toEqual([2, 3, 2, 3]);
+    expect(() => decodeTraces(bytes)).toThrow(OtlpDecodeError);
+  });
+});
+
+describe('protobuf decode: skeleton', () => {
+  it('decodes only the chosen resource and span attributes and no events or links', () => {
+    const keys = ['a', 'bb', 'key', '\u00e9t\u00e9'];
+    const skeleton = { resourceKeys: new AttributeKeys(keys), spanKeys: new AttributeKeys(keys) };
+    const wanted = (kv: { key: string }) => keys.includes(kv.key);
+    fc.assert(
+      fc.property(arb.traces, (data) => {
+        const bytes = encodeTraces(data);
+        const expected: TracesData = {
+          resourceSpans: data.resourceSpans.map((rs) => ({
+            ...rs,
+            resource: rs.resource && {
+              ...rs.resource,
+              attributes: rs.resource.attributes.filter(wanted),
+            },
+            scopeSpans: rs.scopeSpans.map((ss) => ({
+              ...ss,
+              spans: ss.spans.map((sp) => ({
+                ...sp,
+                attributes: sp.attributes.filter(wanted),
+                events: [],
+                links: [],
+              })),
+            })),
+          })),
+        };
+        expect(decodeTraces(bytes, { skeleton })).toEqual(expected);
+        // The option does not stick: the next decode is whole again.
+        expect(decodeTraces(bytes)).toEqual(data);
+      }),
+      RUNS,
+    );
+  });
+
+  it('matches keys written after their value, and skips unread what it does not want', () => {
+    const skeleton = {
+      resourceKeys: new AttributeKeys(['service.name']),
+      spanKeys: new AttributeKeys(['tool.name']),
+    };
+    const kv = (k: string, v: string) => concat(str(1, k), ld(2, str(1, v)));
+    const valueFirst = (k: string, v: string) => concat(ld(2, str(1, v)), str(1, k));
+    const span = concat(
+      ld(1, new Uint8Array(16).fill(1)),
+      str(5, 'call'),
+      ld(9, kv('tool.name', 'search')),
+      ld(9, str(1, 'prompt'), [0x12, 0x05, 0x0a, 0x03, 0xff, 0xfe, 0xfd]), // invalid UTF-8 value
+      ld(9, valueFirst('tool.name', 'late-key')),
+      ld(9, valueFirst('other', 'x')),
+      ld(11, str(2, 'event')),
+    );
+    const resource = ld(1, ld(1, kv('service.name', 'agent')), ld(1, kv('host', 'h')));
+    const bytes = ld(1, resource, ld(2, ld(2, span)));
+    const out = decodeTraces(bytes, { skeleton });
+    const rs = out.resourceSpans[0];
+    expect(rs.resource?.attributes.map((a) => a.key)).toEqual(['service.name']);
+    const sp = rs.scopeSpans[0].spans[0];
+    expect(sp.attributes.map((a) => a.value.stringValue)).toEqual(['search', 'late-key']);
+    expect(sp.events).toEqual([]);
     expect(() => decodeTraces(bytes)).toThrow(OtlpDecodeError);
   });
 });

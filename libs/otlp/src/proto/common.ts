@@ -134,6 +134,55 @@ export function decodeKeyValue(r: ProtoReader, end: number): KeyValue {
   return { key, value: value ?? {} };
 }
 
+/**
+ * A set of attribute keys that a KeyValue's key bytes are matched against before anything is
+ * decoded (decodeTraces' `skeleton`).
+ */
+export class AttributeKeys {
+  readonly names: ReadonlySet<string>;
+  private readonly bytes: Uint8Array[];
+
+  constructor(keys: readonly string[]) {
+    this.names = new Set(keys);
+    this.bytes = keys.map((k) => new TextEncoder().encode(k));
+  }
+
+  /** Whether buf[at, at + n) is one of the keys' UTF-8 bytes. */
+  hasBytes(buf: Uint8Array, at: number, n: number): boolean {
+    for (const k of this.bytes) {
+      if (k.length !== n) continue;
+      let i = 0;
+      while (i < n && buf[at + i] === k[i]) i++;
+      if (i === n) return true;
+    }
+    return false;
+  }
+}
+
+/**
+ * pushKeyValue for the keys in `keys` only: any other KeyValue is skipped unread when its key
+ * comes first (as every serializer writes it), so its value is neither decoded nor validated.
+ */
+export function pushKeyValueOf(
+  r: ProtoReader,
+  end: number,
+  tag: number,
+  into: KeyValue[],
+  keys: AttributeKeys,
+): void {
+  const e = r.len(end, tag);
+  const buf = r.buf;
+  const p = r.pos;
+  const n = buf[p + 1];
+  if (e - p >= 2 && buf[p] === 0x0a && n < 0x80 && p + 2 + n <= e) {
+    if (keys.hasBytes(buf, p + 2, n)) into.push(decodeKeyValue(r, e));
+    else r.pos = e;
+    return;
+  }
+  const kv = decodeKeyValue(r, e);
+  if (keys.names.has(kv.key)) into.push(kv);
+}
+
 /** Reads one length-delimited KeyValue field (tag already read) and appends it. */
 export function pushKeyValue(r: ProtoReader, end: number, tag: number, into: KeyValue[]): void {
   const e = r.len(end, tag);
@@ -172,14 +221,16 @@ export function decodeScope(r: ProtoReader, end: number): InstrumentationScope {
   return scope;
 }
 
-export function decodeResource(r: ProtoReader, end: number): Resource {
+/** Decodes a Resource; with `keys`, only those attributes (pushKeyValueOf). */
+export function decodeResource(r: ProtoReader, end: number, keys?: AttributeKeys): Resource {
   r.enter();
   const resource: Resource = { attributes: [], droppedAttributesCount: 0 };
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
       case 0x0a:
-        pushKeyValue(r, end, tag, resource.attributes);
+        if (keys === undefined) pushKeyValue(r, end, tag, resource.attributes);
+        else pushKeyValueOf(r, end, tag, resource.attributes, keys);
         break;
       case 0x10:
         resource.droppedAttributesCount = r.varint32();

@@ -4,6 +4,7 @@
  */
 export { OtlpDecodeError } from './errors';
 export { MAX_NESTING_DEPTH, StringInterner, type DecodeOptions } from './reader';
+export { AttributeKeys } from './common';
 export { decodeTraces, encodeTraces, type TraceDecodeOptions } from './traces';
 export { decodeLogs, encodeLogs } from './logs';
 export { decodeMetrics, encodeMetrics } from './metrics';

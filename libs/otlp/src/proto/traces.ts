@@ -20,11 +20,13 @@ import type {
   TracesData,
 } from '../model';
 import {
+  type AttributeKeys,
   decodeResource,
   decodeScope,
   fields,
   lenField,
   pushKeyValue,
+  pushKeyValueOf,
   sizeKeyValues,
   sizeResourceField,
   sizeScopeField,
@@ -55,7 +57,17 @@ export interface TraceDecodeOptions extends DecodeOptions {
    * traces the tail sampler kept from the Kafka records that carried them.
    */
   traceFilter?: (traceId: Uint8Array) => boolean;
+  /**
+   * Decode a skeleton: of the resource and span attributes only those with these keys, and no
+   * span events or links (left empty); everything else as usual. What is skipped is skipped
+   * unread, so it is not validated either. For a first look at spans that are decoded in full
+   * again before they go anywhere (the worker's tail stage, whose decisions read none of it).
+   */
+  skeleton?: { resourceKeys: AttributeKeys; spanKeys: AttributeKeys };
 }
+
+/** The skeleton of the decodeTraces call in progress (decoding is synchronous). */
+let skeleton: TraceDecodeOptions['skeleton'];
 
 /** Decodes an ExportTraceServiceRequest; throws OtlpDecodeError on malformed input. */
 export function decodeTraces(bytes: Uint8Array, options: TraceDecodeOptions = {}): TracesData {
@@ -63,17 +75,22 @@ export function decodeTraces(bytes: Uint8Array, options: TraceDecodeOptions = {}
   const end = bytes.length;
   const filter = options.traceFilter;
   const resourceSpans: ResourceSpans[] = [];
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === 0x0a) {
-      const e = r.len(end, tag);
-      const rs = decodeResourceSpans(r, e, filter);
-      if (filter === undefined || rs.scopeSpans.length > 0) resourceSpans.push(rs);
-    } else {
-      r.skip(tag, end, REQUEST, 'ExportTraceServiceRequest');
+  skeleton = options.skeleton;
+  try {
+    while (r.pos < end) {
+      const tag = r.tag();
+      if (tag === 0x0a) {
+        const e = r.len(end, tag);
+        const rs = decodeResourceSpans(r, e, filter);
+        if (filter === undefined || rs.scopeSpans.length > 0) resourceSpans.push(rs);
+      } else {
+        r.skip(tag, end, REQUEST, 'ExportTraceServiceRequest');
+      }
     }
+    r.finish(end, 'ExportTraceServiceRequest');
+  } finally {
+    skeleton = undefined;
   }
-  r.finish(end, 'ExportTraceServiceRequest');
   return { resourceSpans };
 }
 
@@ -88,7 +105,7 @@ function decodeResourceSpans(
     const tag = r.tag();
     switch (tag) {
       case 0x0a:
-        rs.resource = decodeResource(r, r.len(end, tag));
+        rs.resource = decodeResource(r, r.len(end, tag), skeleton?.resourceKeys);
         break;
       case 0x12: {
         const ss = decodeScopeSpans(r, r.len(end, tag), filter);
@@ -201,19 +218,22 @@ function decodeSpan(r: ProtoReader, end: number): Span {
         span.endTimeUnixNano = r.fixed64(end, tag);
         break;
       case 0x4a:
-        pushKeyValue(r, end, tag, span.attributes);
+        if (skeleton === undefined) pushKeyValue(r, end, tag, span.attributes);
+        else pushKeyValueOf(r, end, tag, span.attributes, skeleton.spanKeys);
         break;
       case 0x50:
         span.droppedAttributesCount = r.varint32();
         break;
       case 0x5a:
-        span.events.push(decodeEvent(r, r.len(end, tag)));
+        if (skeleton === undefined) span.events.push(decodeEvent(r, r.len(end, tag)));
+        else r.pos = r.len(end, tag);
         break;
       case 0x60:
         span.droppedEventsCount = r.varint32();
         break;
       case 0x6a:
-        span.links.push(decodeLink(r, r.len(end, tag)));
+        if (skeleton === undefined) span.links.push(decodeLink(r, r.len(end, tag)));
+        else r.pos = r.len(end, tag);
         break;
       case 0x70:
         span.droppedLinksCount = r.varint32();
