@@ -415,9 +415,10 @@ export class PartitionProcessor {
         for (const s of ss.spans) traces.add(hex(s.traceId));
       }
     if (traces.size > 0) {
-      // A view into a larger buffer (a fetched batch) would keep all of it alive: copy.
-      const own = value.byteLength === value.buffer.byteLength ? value : Buffer.from(value);
-      this.records.set(offset, { value: own, refs: traces.size });
+      // The value is a view into the record batch kafkajs fetched (decompressed); it is kept
+      // as is, not copied: the batch's records arrived together, so their traces are all
+      // decided, and the batch let go, at most decision_wait after it was fetched.
+      this.records.set(offset, { value, refs: traces.size });
       this.heldBytesPerSpan = Math.ceil(value.byteLength / spans) + SPAN_STATE_BYTES;
     }
     for (const t of traces) {
