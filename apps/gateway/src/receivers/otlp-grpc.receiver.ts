@@ -22,6 +22,7 @@ import { GRPC_CODE, IngestError } from '../ingest/ingest-error';
 import type { IngestService } from '../ingest/ingest.service';
 import { encodeExportResponse } from '@custodian/otlp';
 import { encodeRpcStatus } from '../ingest/wire';
+import { widenFlowControl, windowsFor } from './grpc-flow-control';
 
 const SERVICES: Record<Signal, string> = {
   traces: 'opentelemetry.proto.collector.trace.v1.TraceService',
@@ -77,6 +78,11 @@ export class OtlpGrpcReceiver {
         err ? reject(err) : resolve(p),
       );
     });
+    if (!widenFlowControl(server, windowsFor(this.deps.maxMessageBytes))) {
+      this.deps.logger.warn(
+        'gRPC: HTTP/2 flow-control windows left at 64 KiB (grpc-js internals changed); large exports will be slower',
+      );
+    }
     this.server = server;
     return bound;
   }
