@@ -11,8 +11,9 @@
  *   the batch at `now` (`add`, which may decide early on num_traces or the span budget, as in
  *   the worker), then `poll(now + decision_wait)` decides every remaining trace with cause
  *   `decision_wait` — the sample is treated as complete traces, as the worker treats whatever
- *   arrived within decision_wait. Each sampled trace is delivered on its own
- *   (`deliverTraces(decided.spans)`), as the worker does.
+ *   arrived within decision_wait. The sampled traces are delivered together, in the shape
+ *   of the batch that carried them (`deliverTraces` of the prepared batch filtered to them),
+ *   as the worker does when it rebuilds kept traces from their Kafka record.
  * - logs: `prepareLogs`, then records carrying a trace id follow the sampler's decision for
  *   that trace (the worker's view once the trace is decided; a trace the sampler never saw
  *   keeps its logs), then `deliverLogs`. The sampler exists only when the sample has traces,
@@ -45,6 +46,7 @@ import type {
 import type { CompiledPolicy, SinkDelivery } from './document/compile';
 import type { RedactionAction, RedactionResult } from './redaction';
 import type { DecisionCause, DecisionReason } from './sampling';
+import { traceIdHex } from './sampling/trace-id';
 
 /** The sample: any of the three signals, decoded OTLP (the gateway's JSON decoder gives it). */
 export interface DryRunSample {
@@ -238,6 +240,7 @@ export function dryRunPolicy(
       const decided = sampler.add(data, now);
       decided.push(...sampler.poll(now + sampler.decisionWaitMs));
       let tailOut = 0;
+      const kept = new Set<string>();
       for (const d of decided) {
         traceDecisions.push({
           traceId: d.traceId,
@@ -248,8 +251,11 @@ export function dryRunPolicy(
           spanCount: d.spanCount,
         });
         if (!d.decision.sampled) tailOut += d.spanCount;
-        else sinks.traces(policy.deliverTraces(d.spans));
+        else kept.add(d.traceId);
       }
+      // As the worker delivers them: the kept traces together, rebuilt in the shape of the
+      // batch that carried them (apps/worker's partition processor rebuilds from the record).
+      if (kept.size > 0) sinks.traces(policy.deliverTraces(keepTraces(data.resourceSpans, kept)));
       discard('traces', 'tail_sampled', tailOut);
     }
   }
@@ -383,4 +389,16 @@ class AttributeChanges {
     if (c) c.count++;
     else this.counts.set(id, { signal, target, key, change, count: 1 });
   }
+}
+
+/** The spans of `ids` (lowercase hex trace ids), in their resources and scopes; empty ones left out. */
+function keepTraces(input: readonly ResourceSpans[], ids: ReadonlySet<string>): ResourceSpans[] {
+  const out: ResourceSpans[] = [];
+  for (const rs of input) {
+    const scopeSpans = rs.scopeSpans
+      .map((ss) => ({ ...ss, spans: ss.spans.filter((s) => ids.has(traceIdHex(s.traceId))) }))
+      .filter((ss) => ss.spans.length > 0);
+    if (scopeSpans.length > 0) out.push({ ...rs, scopeSpans });
+  }
+  return out;
 }
