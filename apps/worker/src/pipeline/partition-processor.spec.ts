@@ -529,6 +529,57 @@ describe('PartitionProcessor and the dead-letter topic', () => {
     return { proc, puts, counts, delivered, settle };
   }
 
+  it("sends a kept trace's record that decodes only as a skeleton to the topic, once, and commits past it when durable", async () => {
+    let now = 0;
+    const puts: { rec: PoisonRecord; resolve: () => void }[] = [];
+    const counts: string[] = [];
+    const proc = new PartitionProcessor({
+      policies: { get: async () => policy(TAIL) },
+      sinks: { forTenant: async () => [] },
+      delivery: { submit: () => undefined },
+      counters: {
+        discarded: (t, s, reason, n) => counts.push(`${reason}:${n}`),
+        routed: () => undefined,
+        decided: () => undefined,
+      },
+      now: () => now,
+      deadLetters: { put: (rec) => new Promise<void>((resolve) => puts.push({ rec, resolve })) },
+      firstPassKeys: { resource: ['service.name'], span: ['tool.name'] },
+    });
+    // Two failed traces in one record whose skipped attribute is invalid UTF-8 (a foreign
+    // producer's): the first pass (a skeleton) accepts it, the rebuild cannot decode it.
+    const value = traces(
+      span(randomBytes(16), 'a', true, { note: 'fine' }),
+      span(randomBytes(16), 'b', true),
+    );
+    value[value.indexOf('fine')] = 0xff;
+    const headers = { 'tenant-id': Buffer.from('t') };
+    await proc.handle({
+      offset: '7',
+      tenantId: 't',
+      signal: 'traces',
+      value,
+      partition: 3,
+      headers,
+    });
+    now += 1_000;
+    await proc.tick();
+    await new Promise((r) => setImmediate(r));
+    expect(counts).toEqual(['undecodable:2']);
+    expect(puts).toHaveLength(1);
+    expect(puts[0].rec).toMatchObject({
+      partition: 3,
+      offset: '7',
+      reason: 'undecodable',
+      headers,
+    });
+    expect(Buffer.from(puts[0].rec.value!).equals(value)).toBe(true);
+    expect(proc.trackers.traces.committable()).toBe('7');
+    puts[0].resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(proc.trackers.traces.committable()).toBe('8');
+  });
+
   it('hands a poison record over with its headers, keeps flowing, and commits past it once it is on the topic', async () => {
     const r = withDeadLetters();
     const headers = { 'tenant-id': Buffer.from('t1'), 'gateway-id': Buffer.from('gw-1') };

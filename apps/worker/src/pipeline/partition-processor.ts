@@ -79,8 +79,12 @@ interface Holds {
 /** A traces record kept while traces it carried are in a tail sampler. */
 interface HeldRecord {
   value: Buffer;
+  /** The record as consumed (partition, key, headers), for the dead-letter topic. */
+  source: RecordIn;
   /** Units (traces) still buffered; the bytes are let go at zero. */
   refs: number;
+  /** Set once the record went to the dead-letter topic: true when it is durable there. */
+  deadLettered?: Promise<boolean>;
 }
 
 /**
@@ -262,7 +266,7 @@ export class PartitionProcessor {
     }
     this.unavailableLogged.delete(tenantId);
     try {
-      if (signal === 'traces') await this.handleTraces(rec.offset, tenantId, policy, rec.value);
+      if (signal === 'traces') await this.handleTraces(rec, tenantId, policy, rec.value);
       else if (signal === 'logs')
         await this.handleLogs(rec.offset, tenantId, policy, decodeLogs(rec.value));
       else await this.handleMetrics(rec.offset, tenantId, policy, decodeMetrics(rec.value));
@@ -367,11 +371,12 @@ export class PartitionProcessor {
   }
 
   private async handleTraces(
-    offset: string,
+    rec: RecordIn,
     tenantId: string,
     policy: CompiledPolicy,
     value: Buffer,
   ): Promise<void> {
+    const offset = rec.offset;
     let entry = this.samplers.get(tenantId);
     if (entry && entry.policy !== policy) {
       // Policy changed: decide what the old sampler holds under the old policy, then switch.
@@ -418,7 +423,7 @@ export class PartitionProcessor {
       // The value is a view into the record batch kafkajs fetched (decompressed); it is kept
       // as is, not copied: the batch's records arrived together, so their traces are all
       // decided, and the batch let go, at most decision_wait after it was fetched.
-      this.records.set(offset, { value, refs: traces.size });
+      this.records.set(offset, { value, source: rec, refs: traces.size });
       this.heldBytesPerSpan = Math.ceil(value.byteLength / spans) + SPAN_STATE_BYTES;
     }
     for (const t of traces) {
@@ -514,7 +519,8 @@ export class PartitionProcessor {
    * released once delivery has them. A record that is gone (a bug) is logged and its units
    * stay held: the partition's next owner reads it again, nothing is lost. A record that does
    * not decode whole (only a skeleton was read the first time: a poison record from another
-   * producer) is counted and logged, and its spans of these traces are given up.
+   * producer) is counted and goes to the dead-letter topic whole (once); its units are released
+   * only when it is durable there.
    */
   private rebuildAndRoute(
     tenantId: string,
@@ -524,6 +530,8 @@ export class PartitionProcessor {
   ): void {
     const resourceSpans: ResourceSpans[] = [];
     let missing = false;
+    /** Offsets of records that went to the dead-letter topic → when they are durable there. */
+    let deadLettered: Map<string, Promise<boolean>> | undefined;
     for (const [offset, ids] of byOffset) {
       const rec = this.records.get(offset);
       if (!rec) {
@@ -538,10 +546,13 @@ export class PartitionProcessor {
         let spans = 0;
         for (const n of ids.values()) spans += n;
         this.deps.counters.discarded(tenantId, 'traces', 'undecodable', spans);
-        this.deps.log?.('error', 'a record of kept traces does not decode; its spans are lost', {
+        const durable = this.deadLetterOnce(rec, tenantId, err.message);
+        if (durable) (deadLettered ??= new Map()).set(offset, durable);
+        this.deps.log?.('error', 'a record of kept traces does not decode', {
           tenantId,
           offset,
           err: err.message,
+          deadLetter: durable !== undefined,
         });
         continue;
       }
@@ -551,7 +562,12 @@ export class PartitionProcessor {
     const release: string[] = [];
     for (const h of holds) {
       this.letGo(h);
-      for (const o of unitsOf(h)) release.push(o);
+      for (const o of unitsOf(h)) {
+        const durable = deadLettered?.get(o);
+        if (durable === undefined) release.push(o);
+        // Its units wait for the dead letter; a give-up (shutdown) leaves them held.
+        else void durable.then((ok) => ok && this.trackers.traces.release(o));
+      }
     }
     if (missing) {
       this.deps.log?.('error', 'a record of kept traces is no longer held; left uncommitted', {
@@ -562,6 +578,37 @@ export class PartitionProcessor {
     if (resourceSpans.length > 0)
       this.route(tenantId, policy, 'traces', policy.deliverTraces(resourceSpans), release);
     else for (const o of release) this.trackers.traces.release(o);
+  }
+
+  /**
+   * Puts a held traces record on the dead-letter topic, once however many of its traces fail;
+   * resolves true when it is durable. Undefined without a dead-letter topic (counted only).
+   */
+  private deadLetterOnce(
+    held: HeldRecord,
+    tenantId: string,
+    error: string,
+  ): Promise<boolean> | undefined {
+    const dlq = this.deps.deadLetters;
+    const src = held.source;
+    if (!dlq || src.partition === undefined) return undefined;
+    held.deadLettered ??= dlq
+      .put({
+        signal: 'traces',
+        partition: src.partition,
+        offset: src.offset,
+        key: src.key ?? null,
+        value: held.value,
+        headers: src.headers ?? {},
+        tenantId,
+        reason: 'undecodable',
+        error,
+      })
+      .then(
+        () => true,
+        () => false,
+      );
+    return held.deadLettered;
   }
 
   /** The trace's records are one trace fewer in use; bytes no trace needs are let go. */
