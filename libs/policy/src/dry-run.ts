@@ -46,7 +46,7 @@ import type {
 import type { CompiledPolicy, SinkDelivery } from './document/compile';
 import type { RedactionAction, RedactionResult } from './redaction';
 import type { DecisionCause, DecisionReason } from './sampling';
-import { traceIdHex } from './sampling/trace-id';
+import { spansOfTraces } from './routes/routes';
 
 /** The sample: any of the three signals, decoded OTLP (the gateway's JSON decoder gives it). */
 export interface DryRunSample {
@@ -255,7 +255,8 @@ export function dryRunPolicy(
       }
       // As the worker delivers them: the kept traces together, rebuilt in the shape of the
       // batch that carried them (apps/worker's partition processor rebuilds from the record).
-      if (kept.size > 0) sinks.traces(policy.deliverTraces(keepTraces(data.resourceSpans, kept)));
+      if (kept.size > 0)
+        sinks.traces(policy.deliverTraces(spansOfTraces(data.resourceSpans, kept)));
       discard('traces', 'tail_sampled', tailOut);
     }
   }
@@ -389,16 +390,4 @@ class AttributeChanges {
     if (c) c.count++;
     else this.counts.set(id, { signal, target, key, change, count: 1 });
   }
-}
-
-/** The spans of `ids` (lowercase hex trace ids), in their resources and scopes; empty ones left out. */
-function keepTraces(input: readonly ResourceSpans[], ids: ReadonlySet<string>): ResourceSpans[] {
-  const out: ResourceSpans[] = [];
-  for (const rs of input) {
-    const scopeSpans = rs.scopeSpans
-      .map((ss) => ({ ...ss, spans: ss.spans.filter((s) => ids.has(traceIdHex(s.traceId))) }))
-      .filter((ss) => ss.spans.length > 0);
-    if (scopeSpans.length > 0) out.push({ ...rs, scopeSpans });
-  }
-  return out;
 }

@@ -38,6 +38,7 @@ import {
 import { OffsetTracker } from '../consume/offset-tracker';
 import type {
   DeadLetters,
+  PoisonRecord,
   Delivery,
   PolicySource,
   RecordHeaders,
@@ -100,6 +101,28 @@ const REBUILD_BATCH_SPANS = 2048;
 
 function hex(id: Uint8Array): string {
   return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
+}
+
+/** What the dead-letter topic gets for a record that cannot be processed. */
+function poisonRecord(
+  rec: RecordIn,
+  partition: number,
+  value: Buffer | null,
+  tenantId: string,
+  reason: string,
+  error: string,
+): PoisonRecord {
+  return {
+    signal: rec.signal,
+    partition,
+    offset: rec.offset,
+    key: rec.key ?? null,
+    value,
+    headers: rec.headers ?? {},
+    tenantId,
+    reason,
+    error,
+  };
 }
 
 /** One offset per unit a trace holds (units are released one by one). */
@@ -323,23 +346,11 @@ export class PartitionProcessor {
     }
     this.trackers[signal].add(rec.offset, 1);
     const tracker = this.trackers[signal];
-    dlq
-      .put({
-        signal,
-        partition: rec.partition,
-        offset: rec.offset,
-        key: rec.key ?? null,
-        value: rec.value,
-        headers: rec.headers ?? {},
-        tenantId,
-        reason,
-        error,
-      })
-      .then(
-        () => tracker.release(rec.offset),
-        // Gave up (shutdown): the offset stays held, the record is read again after restart.
-        () => undefined,
-      );
+    dlq.put(poisonRecord(rec, rec.partition, rec.value, tenantId, reason, error)).then(
+      () => tracker.release(rec.offset),
+      // Gave up (shutdown): the offset stays held, the record is read again after restart.
+      () => undefined,
+    );
   }
 
   /** Decisions that became due by time. */
@@ -593,17 +604,7 @@ export class PartitionProcessor {
     const src = held.source;
     if (!dlq || src.partition === undefined) return undefined;
     held.deadLettered ??= dlq
-      .put({
-        signal: 'traces',
-        partition: src.partition,
-        offset: src.offset,
-        key: src.key ?? null,
-        value: held.value,
-        headers: src.headers ?? {},
-        tenantId,
-        reason: 'undecodable',
-        error,
-      })
+      .put(poisonRecord(src, src.partition, held.value, tenantId, 'undecodable', error))
       .then(
         () => true,
         () => false,

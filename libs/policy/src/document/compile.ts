@@ -120,7 +120,7 @@ export class CompiledPolicy {
       const redaction = { counts: {}, total: 0, removed: 0, restricted: 0 };
       return { data, headSampledOut: this.headSample(data), redaction };
     }
-    return this.prepareTracesAgain(data, ctx);
+    return this.prepareWhole(data, ctx);
   }
 
   /**
@@ -131,6 +131,10 @@ export class CompiledPolicy {
    * twice, so it is a method of its own.
    */
   prepareTracesAgain(data: TracesData, ctx?: AttributeContext): PreparedTraces {
+    return this.prepareWhole(data, ctx);
+  }
+
+  private prepareWhole(data: TracesData, ctx?: AttributeContext): PreparedTraces {
     if (!this.attributes.isEmpty) this.attributes.applyToTraces(data, ctx);
     const redaction = this.redaction.redactTraces(data);
     return { data, headSampledOut: this.headSample(data), redaction };

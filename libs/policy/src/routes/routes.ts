@@ -182,8 +182,14 @@ function failedTraces(spans: ResourceSpans[]): ResourceSpans[] {
   for (const rs of spans)
     for (const ss of rs.scopeSpans)
       for (const s of ss.spans) if (!failed.has(traceIdHex(s.traceId))) others = true;
-  if (!others) return spans;
-  const ids = failed;
+  return others ? spansOfTraces(spans, failed) : spans;
+}
+
+/**
+ * The spans of the traces `ids` (lowercase hex), in their resources and scopes; resources and
+ * scopes left without spans are left out. Shares objects with the input where nothing changed.
+ */
+export function spansOfTraces(spans: ResourceSpans[], ids: ReadonlySet<string>): ResourceSpans[] {
   return filterSpans(spans, (_r, _sc, s) => s !== undefined && ids.has(traceIdHex(s.traceId)));
 }
 
