@@ -202,6 +202,58 @@ describe('attribute actions (Collector attraction semantics)', () => {
   });
 });
 
+describe('hash action over many spans (recent values cached)', () => {
+  it('gives every value its own HMAC, repeated or not, past the cache bound and for long values', () => {
+    const v = validateAttributesConfig([{ actions: [{ key: 'user.id', action: 'hash' }] }]);
+    const compiled = new CompiledAttributes(v.config!, { hmacKey });
+    const expected = (s: string) => createHmac('sha256', hmacKey).update(s).digest('hex');
+    // 5,000 distinct ids then the first ones again (the cache holds 4,096 and empties when full),
+    // each seen twice in a row, and one value longer than the cached length
+    const ids = [...Array.from({ length: 5000 }, (_, i) => `user-${i}`), 'user-1', 'user-4999'];
+    ids.push('x'.repeat(300));
+    for (const id of ids)
+      for (let twice = 0; twice < 2; twice++) {
+        const attrs = [attr('user.id', id)];
+        compiled.applyToAttributes(attrs);
+        expect(attrs[0].value.stringValue).toBe(expected(id));
+      }
+    // a non-string value is hashed by its encoding, never served from the string cache
+    const asInt = [attr('user.id', 42)];
+    compiled.applyToAttributes(asInt);
+    expect(asInt[0].value.stringValue).toBe(hmacValue(hmacKey, { intValue: 42n }));
+    expect(asInt[0].value.stringValue).not.toBe(expected('42'));
+  });
+
+  it('keeps tenants apart: two policies with the same value and different keys (property)', () => {
+    const compile = (key: string) =>
+      new CompiledAttributes(
+        validateAttributesConfig([{ actions: [{ key: 'k', action: 'hash' }] }]).config!,
+        { hmacKey: key },
+      );
+    const a = compile('tenant-a-key-0123456789');
+    const b = compile('tenant-b-key-0123456789');
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ maxLength: 8 }), { minLength: 1, maxLength: 20 }),
+        (vals) => {
+          for (const val of vals) {
+            const x = [attr('k', val)];
+            const y = [attr('k', val)];
+            a.applyToAttributes(x);
+            b.applyToAttributes(y);
+            expect(x[0].value.stringValue).toBe(
+              hmacValue('tenant-a-key-0123456789', { stringValue: val }),
+            );
+            expect(y[0].value.stringValue).toBe(
+              hmacValue('tenant-b-key-0123456789', { stringValue: val }),
+            );
+          }
+        },
+      ),
+    );
+  });
+});
+
 describe('attribute processors on the OTLP model', () => {
   const compile = (p: AttributesProcessorConfig[]) => {
     const v = validateAttributesConfig(p);
