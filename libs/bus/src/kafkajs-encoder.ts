@@ -11,7 +11,7 @@
  * moves or changes the Encoder, the patch is skipped rather than half-applied, and
  * kafkajs-encoder.spec.ts fails so the upgrade is noticed.
  */
-import { createRequire } from 'node:module';
+import { kafkajsInternal } from './kafkajs-internals';
 
 interface EncoderInternals {
   buf: Buffer;
@@ -29,16 +29,11 @@ let patched = false;
 /** Whether kafkajs's Encoder grows without zero-filling (false: kafkajs changed; left as is). */
 export function patchKafkajsEncoder(): boolean {
   if (patched) return true;
-  let Encoder: EncoderClass;
-  try {
-    Encoder = createRequire(__filename)('kafkajs/src/protocol/encoder') as EncoderClass;
-  } catch {
-    return false;
-  }
+  const Encoder = kafkajsInternal<EncoderClass>('protocol/encoder');
   const proto = Encoder?.prototype;
   if (
     typeof proto?.ensureAvailable !== 'function' ||
-    typeof Encoder.nextPowerOfTwo !== 'function' ||
+    typeof Encoder?.nextPowerOfTwo !== 'function' ||
     !Object.getOwnPropertyDescriptor(proto, 'buffer')?.get
   ) {
     return false;

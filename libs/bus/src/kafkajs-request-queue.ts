@@ -18,7 +18,7 @@
  * version moves or changes the RequestQueue, the patch is skipped rather than half-applied, and
  * kafkajs-request-queue.spec.ts fails so the upgrade is noticed.
  */
-import { createRequire } from 'node:module';
+import { kafkajsInternal } from './kafkajs-internals';
 
 /** kafkajs's own re-check interval while requests wait for an in-flight slot. */
 const CHECK_PENDING_REQUESTS_INTERVAL = 10;
@@ -40,15 +40,7 @@ let patched = false;
 /** Whether kafkajs's RequestQueue arms its timer only for pending requests (false: left as is). */
 export function patchKafkajsRequestQueue(): boolean {
   if (patched) return true;
-  let RequestQueue: RequestQueueClass;
-  try {
-    RequestQueue = createRequire(__filename)(
-      'kafkajs/src/network/requestQueue',
-    ) as RequestQueueClass;
-  } catch {
-    return false;
-  }
-  const proto = RequestQueue?.prototype;
+  const proto = kafkajsInternal<RequestQueueClass>('network/requestQueue')?.prototype;
   if (
     typeof proto?.scheduleCheckPendingRequests !== 'function' ||
     typeof proto.checkPendingRequests !== 'function' ||
