@@ -93,9 +93,13 @@ async function allDelivered(acked: AgentRun[], timeoutMs: number) {
     (got) => {
       const mine = got.filter((s) => wanted.has(s.spanId));
       const unique = new Set(mine.map((s) => s.spanId)).size;
-      return unique === wanted.size
-        ? { unique, duplicates: mine.length - unique, wanted: wanted.size }
-        : undefined;
+      if (unique === wanted.size)
+        return { unique, duplicates: mine.length - unique, wanted: wanted.size };
+      // Not an assertion: thrown so that a time-out says how far delivery got and whether the
+      // Collector was still up (waitFor reports the last error it saw).
+      throw new Error(
+        `${unique} of ${wanted.size} delivered; Collector running: ${collector.running}`,
+      );
     },
     timeoutMs,
   );
