@@ -13,8 +13,10 @@ export function coPartitionAssignment(
   partitionsByTopic: Record<string, number[]>,
 ): Record<string, Record<string, number[]>> {
   const members = [...memberIds].sort();
-  const out: Record<string, Record<string, number[]>> = {};
-  for (const m of members) out[m] = {};
+  // Keyed by ids that come from outside: objects without a prototype, so an id such as
+  // `__proto__` is a key like any other (the spec's property test found one that vanished).
+  const out: Record<string, Record<string, number[]>> = Object.create(null);
+  for (const m of members) out[m] = Object.create(null);
   if (members.length === 0) return out;
   for (const [topic, partitions] of Object.entries(partitionsByTopic)) {
     for (const p of partitions) {
