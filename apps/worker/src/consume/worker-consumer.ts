@@ -55,8 +55,7 @@ export interface WorkerConsumerOptions {
    * A fetch waits for this many bytes (or `fetchMaxWaitMs`) before the broker answers
    * (Kafka's fetch.min.bytes / fetch.max.wait.ms). With kafkajs's default of one byte, a worker
    * under steady load fetches as fast as it processes — thousands of small fetches a second,
-   * each a request, a response and a pass of kafkajs's fetch loop. Defaults 64 KiB and 500 ms
-   * (Kafka's own fetch.max.wait.ms): every wait that ends empty is a round trip too.
+   * each a request, a response and a pass of kafkajs's fetch loop. Defaults 64 KiB and 100 ms.
    */
   fetchMinBytes?: number;
   fetchMaxWaitMs?: number;
@@ -99,7 +98,7 @@ export class WorkerConsumer {
       maxBytesPerPartition: opts.fetchMaxBytesPerPartition ?? 32 * 1024 * 1024,
       ...(opts.fetchMaxBytes !== undefined ? { maxBytes: opts.fetchMaxBytes } : {}),
       minBytes: opts.fetchMinBytes ?? 64 * 1024,
-      maxWaitTimeInMs: opts.fetchMaxWaitMs ?? 500,
+      maxWaitTimeInMs: opts.fetchMaxWaitMs ?? 100,
       allowAutoTopicCreation: false,
     });
     this.admin = kafka.admin();
