@@ -7,6 +7,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
+import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { ExportResultCode } from '@opentelemetry/core';
 import { mintApiKey } from '@custodian/auth';
 import { HEADERS, TOPICS } from '@custodian/bus';
@@ -17,6 +18,7 @@ import {
   decodeTraces,
   encodeTraces,
   partitionOfTraceId,
+  type TracesData,
 } from '@custodian/otlp';
 import { sendWithOtelExporter } from '../support/otel-client';
 import {
@@ -366,6 +368,27 @@ describe('refusals', () => {
       code: 8,
       message: expect.stringMatching(/over its traces rate of 10 spans\/s/),
     });
+    // over gRPC: RESOURCE_EXHAUSTED with google.rpc.Status { RetryInfo } in the details
+    const client = new Client(`127.0.0.1:${ports.grpc}`, credentials.createInsecure());
+    const md = new Metadata();
+    md.set('authorization', `Bearer ${key}`);
+    const body = Buffer.from(encodeTraces(oneSpanTraces('x')));
+    const err = await new Promise<ServiceError | null>((resolve) =>
+      client.makeUnaryRequest(
+        '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        body,
+        md,
+        (e) => resolve(e ?? null),
+      ),
+    );
+    client.close();
+    expect(err?.code).toBe(8);
+    expect(err?.details).toMatch(/over its traces rate of 10 spans\/s/);
+    const [details] = err!.metadata.get('grpc-status-details-bin') as Buffer[];
+    expect(details.subarray(0, 2)).toEqual(Buffer.from([0x08, 0x08])); // Status.code = 8
+    expect(details.includes(Buffer.from('type.googleapis.com/google.rpc.RetryInfo'))).toBe(true);
   });
 
   it('400 with a google.rpc.Status for malformed protobuf and JSON, and stays up', async () => {
@@ -397,39 +420,7 @@ describe('refusals', () => {
     expect(badId.status).toBe(400);
     expect((badId.body as { message: string }).message).toMatch(/traceId/);
     // Invalid UTF-8 in a span name, and attribute values nested deeper than any client would.
-    const utf8 = Buffer.from(
-      encodeTraces({
-        resourceSpans: [
-          {
-            schemaUrl: '',
-            scopeSpans: [
-              {
-                schemaUrl: '',
-                spans: [
-                  {
-                    traceId: randomBytes(16),
-                    spanId: randomBytes(8),
-                    traceState: '',
-                    parentSpanId: new Uint8Array(0),
-                    flags: 0,
-                    name: 'QQ',
-                    kind: 1,
-                    startTimeUnixNano: 1n,
-                    endTimeUnixNano: 2n,
-                    attributes: [],
-                    droppedAttributesCount: 0,
-                    events: [],
-                    droppedEventsCount: 0,
-                    links: [],
-                    droppedLinksCount: 0,
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-      }),
-    );
+    const utf8 = Buffer.from(encodeTraces(oneSpanTraces('QQ')));
     const at = utf8.indexOf('QQ');
     utf8[at] = 0xff;
     utf8[at + 1] = 0xfe;
@@ -632,3 +623,38 @@ describe('Zipkin v2 JSON', () => {
     expect(bad.status).toBe(400);
   });
 });
+
+/** A TracesData of one span with a random trace id. */
+function oneSpanTraces(name: string): TracesData {
+  return {
+    resourceSpans: [
+      {
+        schemaUrl: '',
+        scopeSpans: [
+          {
+            schemaUrl: '',
+            spans: [
+              {
+                traceId: randomBytes(16),
+                spanId: randomBytes(8),
+                traceState: '',
+                parentSpanId: new Uint8Array(0),
+                flags: 0,
+                name,
+                kind: 1,
+                startTimeUnixNano: 1n,
+                endTimeUnixNano: 2n,
+                attributes: [],
+                droppedAttributesCount: 0,
+                events: [],
+                droppedEventsCount: 0,
+                links: [],
+                droppedLinksCount: 0,
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}

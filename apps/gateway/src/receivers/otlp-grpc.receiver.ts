@@ -1,28 +1,20 @@
 /**
  * OTLP/gRPC (spec: "OTLP/gRPC"): the Export methods of TraceService, LogsService and
- * MetricsService. Messages pass through as raw bytes (identity serializers): the gateway scans
- * protobuf, it does not decode it. gzip message compression is handled by grpc-js; messages
- * over CUSTODIAN_GRPC_MAX_MESSAGE_BYTES get RESOURCE_EXHAUSTED from grpc-js itself.
+ * MetricsService. Messages pass through as raw bytes: the gateway scans protobuf, it does not
+ * decode it. The transport is GrpcUnaryServer (grpc-unary-server.ts: framing, gzip/deflate,
+ * messages over CUSTODIAN_GRPC_MAX_MESSAGE_BYTES refused with RESOURCE_EXHAUSTED, flow control).
  * Retryable failures carry google.rpc.RetryInfo in grpc-status-details-bin, as OTLP asks.
  */
-import {
-  Metadata,
-  Server,
-  ServerCredentials,
-  status as GrpcStatus,
-  type ServerUnaryCall,
-  type sendUnaryData,
-  type ServiceDefinition,
-} from '@grpc/grpc-js';
+import type { IncomingHttpHeaders } from 'node:http2';
 import type { Logger } from 'pino';
 import type { Counter, Histogram } from 'prom-client';
 import type { Signal } from '@custodian/bus';
+import { encodeExportResponse } from '@custodian/otlp';
 import { ApiKeyAuthenticator } from '../auth/api-key-authenticator';
 import { GRPC_CODE, IngestError } from '../ingest/ingest-error';
 import type { IngestService } from '../ingest/ingest.service';
-import { encodeExportResponse } from '@custodian/otlp';
 import { encodeRpcStatus } from '../ingest/wire';
-import { widenFlowControl, windowsFor } from './grpc-flow-control';
+import { GrpcCallError, GrpcUnaryServer, type UnaryHandler } from './grpc-unary-server';
 
 const SERVICES: Record<Signal, string> = {
   traces: 'opentelemetry.proto.collector.trace.v1.TraceService',
@@ -30,21 +22,9 @@ const SERVICES: Record<Signal, string> = {
   metrics: 'opentelemetry.proto.collector.metrics.v1.MetricsService',
 };
 
-const identity = (b: Buffer): Buffer => b;
-
-function definition(signal: Signal): ServiceDefinition {
-  return {
-    Export: {
-      path: `/${SERVICES[signal]}/Export`,
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-    },
-  };
-}
+const SIGNAL_OF_PATH = new Map<string, Signal>(
+  (Object.keys(SERVICES) as Signal[]).map((s) => [`/${SERVICES[s]}/Export`, s]),
+);
 
 export interface GrpcReceiverDeps {
   auth: ApiKeyAuthenticator;
@@ -56,33 +36,29 @@ export interface GrpcReceiverDeps {
 }
 
 export class OtlpGrpcReceiver {
-  private server?: Server;
+  private server?: GrpcUnaryServer;
 
   constructor(private readonly deps: GrpcReceiverDeps) {}
 
   async listen(port: number, host: string): Promise<number> {
-    const server = new Server({
-      'grpc.max_receive_message_length': this.deps.maxMessageBytes,
-      'grpc.max_send_message_length': 1024 * 1024,
-      'grpc.keepalive_permit_without_calls': 1,
-    });
-    for (const signal of Object.keys(SERVICES) as Signal[]) {
-      server.addService(definition(signal), {
-        Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
-          this.export(signal, call, callback);
-        },
-      });
+    const handlers = new Map<string, UnaryHandler>();
+    for (const [path, signal] of SIGNAL_OF_PATH) {
+      handlers.set(path, (request, headers) => this.export(signal, request, headers));
     }
-    const bound = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(err) : resolve(p),
-      );
+    const server = new GrpcUnaryServer(handlers, {
+      maxMessageBytes: this.deps.maxMessageBytes,
+      onRejected: (path, code, message) => {
+        // protocol errors and cancellations; the handler's own outcomes are counted in export()
+        this.deps.requests.inc({
+          protocol: 'otlp_grpc',
+          signal: SIGNAL_OF_PATH.get(path) ?? 'unknown',
+          code: String(code),
+        });
+        this.deps.logger.debug({ path, code, message }, 'gRPC call refused or cancelled');
+      },
+      onSessionError: (err) => this.deps.logger.debug({ err }, 'gRPC connection error'),
     });
-    if (!widenFlowControl(server, windowsFor(this.deps.maxMessageBytes))) {
-      this.deps.logger.warn(
-        'gRPC: HTTP/2 flow-control windows left at 64 KiB (grpc-js internals changed); large exports will be slower',
-      );
-    }
+    const bound = await server.listen(port, host);
     this.server = server;
     return bound;
   }
@@ -92,65 +68,45 @@ export class OtlpGrpcReceiver {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, timeoutMs);
-      server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    await server.close(timeoutMs);
   }
 
-  private export(
+  private async export(
     signal: Signal,
-    call: ServerUnaryCall<Buffer, Buffer>,
-    callback: sendUnaryData<Buffer>,
-  ): void {
+    request: Buffer,
+    headers: IncomingHttpHeaders,
+  ): Promise<Uint8Array> {
     const receivedAt = Date.now();
-    const md = call.metadata;
     const key = ApiKeyAuthenticator.presentedKey(
-      first(md, 'authorization'),
-      first(md, 'x-custodian-api-key'),
+      first(headers.authorization),
+      first(headers['x-custodian-api-key']),
     );
-    this.deps.auth
-      .authenticate(key, signal)
-      .then((tenant) => this.deps.ingest.ingest(tenant, signal, call.request, receivedAt))
-      .then(
-        (outcome) => {
-          this.count(signal, GrpcStatus.OK, receivedAt);
-          callback(
-            null,
-            Buffer.from(
-              encodeExportResponse(
-                signal,
-                outcome.rejected > 0
-                  ? { rejected: BigInt(outcome.rejected), errorMessage: outcome.message }
-                  : undefined,
-              ),
-            ),
-          );
-        },
-        (err: unknown) => {
-          const e =
-            err instanceof IngestError
-              ? err
-              : (this.deps.logger.error({ err }, 'ingest failed'),
-                new IngestError('internal', 'internal error'));
-          const code = GRPC_CODE[e.kind];
-          this.count(signal, code, receivedAt);
-          const metadata = new Metadata();
-          if (e.retryable && e.retryAfterMs !== undefined) {
-            metadata.set(
-              'grpc-status-details-bin',
-              Buffer.from(encodeRpcStatus(code, e.message, e.retryAfterMs)),
-            );
-          }
-          callback({ code, details: e.message, metadata });
-        },
+    try {
+      const tenant = await this.deps.auth.authenticate(key, signal);
+      const outcome = await this.deps.ingest.ingest(tenant, signal, request, receivedAt);
+      this.count(signal, 0, receivedAt);
+      return encodeExportResponse(
+        signal,
+        outcome.rejected > 0
+          ? { rejected: BigInt(outcome.rejected), errorMessage: outcome.message }
+          : undefined,
       );
+    } catch (err) {
+      const e =
+        err instanceof IngestError
+          ? err
+          : (this.deps.logger.error({ err }, 'ingest failed'),
+            new IngestError('internal', 'internal error'));
+      const code = GRPC_CODE[e.kind];
+      this.count(signal, code, receivedAt);
+      throw new GrpcCallError(
+        code,
+        e.message,
+        e.retryable && e.retryAfterMs !== undefined
+          ? encodeRpcStatus(code, e.message, e.retryAfterMs)
+          : undefined,
+      );
+    }
   }
 
   private count(signal: Signal, code: number, receivedAt: number): void {
@@ -162,7 +118,6 @@ export class OtlpGrpcReceiver {
   }
 }
 
-function first(md: Metadata, key: string): string | undefined {
-  const v = md.get(key)[0];
-  return typeof v === 'string' ? v : undefined;
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
 }
