@@ -284,6 +284,40 @@ function gcDelta(): Record<string, string> {
   return out;
 }
 
+type Buckets = Map<number, number>;
+const histSeen = new Map<string, Buckets>();
+const histNow = new Map<string, Buckets>();
+
+/** A histogram's cumulative bucket counts (upper bound → count), summed over its labels. */
+function buckets(text: string, name: string): Buckets {
+  const out: Buckets = new Map();
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+    const le = /le="([^"]*)"/.exec(m[1])?.[1];
+    if (le === undefined) continue;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    out.set(bound, (out.get(bound) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+/**
+ * The bucket bound at or under which quantile q of the observations since the previous scrape
+ * fall ("≤ 25 ms"): Prometheus buckets give an upper bound, not the exact value.
+ */
+function quantileSince(name: string, q: number): string {
+  const now = histNow.get(name);
+  if (!now) return 'n/a';
+  const before = histSeen.get(name) ?? new Map<number, number>();
+  const bounds = [...now.keys()].sort((a, b) => a - b);
+  const total = (now.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  if (total <= 0) return 'n/a';
+  for (const b of bounds) {
+    if ((now.get(b) ?? 0) - (before.get(b) ?? 0) >= q * total)
+      return b === Infinity ? `> ${bounds[bounds.length - 2] * 1000} ms` : `≤ ${b * 1000} ms`;
+  }
+  return 'n/a';
+}
+
 /** One gauge of the gateway's ops port (prom-client default metrics), or -1 if absent. */
 function gauge(text: string, name: string): number {
   const m = new RegExp(`^custodian_process_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
@@ -299,6 +333,11 @@ async function opsFigures(opsPort: number) {
   const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
   gcSeen = gcNow;
   gcNow = gcPauses(text);
+  for (const h of ['custodian_gateway_request_seconds', 'custodian_gateway_produce_seconds']) {
+    const prev = histNow.get(h);
+    if (prev) histSeen.set(h, prev);
+    histNow.set(h, buckets(text, h));
+  }
   const ms = (name: string) =>
     Math.round((gauge(text, `nodejs_eventloop_lag_${name}_seconds`) * 1000 - 10) * 100) / 100;
   const mb = (name: string) => Math.round(gauge(text, name) / 1048576);
@@ -307,6 +346,11 @@ async function opsFigures(opsPort: number) {
     event_loop_delay_max_ms: ms('max'),
     heap_total_mb: mb('nodejs_heap_size_total_bytes'),
     external_mb: mb('nodejs_external_memory_bytes'),
+    // where a request's time goes, from the gateway's own histograms: the whole request, and
+    // the wait for Kafka to acknowledge its records
+    gateway_request_p99: quantileSince('custodian_gateway_request_seconds', 0.99),
+    kafka_produce_p50: quantileSince('custodian_gateway_produce_seconds', 0.5),
+    kafka_produce_p99: quantileSince('custodian_gateway_produce_seconds', 0.99),
     gc: gcDelta(),
   };
 }
