@@ -118,6 +118,17 @@ const E_BRACKET = 16;
 }
 
 /**
+ * The three tables in one word per character, so the main loop loads one entry per character
+ * instead of three: bits 0–7 EVENT, bits 8–15 AFTER, bit 31 KEEP (so `t >> 31` is KEEP's -1 or
+ * 0). The loop keeps `t >>> 8` of the previous character: its AFTER bits land on bits 0–7, and
+ * nothing else of it meets a set bit of the next character's word (bits 8–30 of `t >>> 8` are
+ * AFTER's zeros and KEEP at bit 23, where no character's word has a bit).
+ */
+const PACKED = new Int32Array(NA + 1);
+for (let c = 0; c <= NA; c++) PACKED[c] = EVENT[c] | (AFTER[c] << 8) | (KEEP[c] & (1 << 31));
+const AFTER_START = PACKED[NA] >>> 8;
+
+/**
  * The first two characters of every token detector's match (ALTERNATIVES in detectors.ts).
  * A new token detector must add its prefix here: detectors.spec.ts finds each positive example
  * through the prefilter, so a missing prefix fails there.
@@ -341,13 +352,13 @@ export class CandidateFinder {
   /** The main loop over charCodeAt (short and very long strings). */
   private findInChars(s: string, len: number): void {
     let run = 0; // token characters so far in the current run
-    let pk = NA; // previous character's table index
+    let after = AFTER_START; // the previous character's PACKED word >>> 8
     for (let i = 0; i < len; i++) {
       const c = s.charCodeAt(i); // in range: no bounds check needed
-      const k = c < NA ? c : NA;
-      const ev = EVENT[k] & AFTER[pk];
-      run = (run + 1) & KEEP[k];
-      pk = k;
+      const t = PACKED[c < NA ? c : NA];
+      const ev = t & after;
+      after = t >>> 8;
+      run = (run + 1) & (t >> 31);
       if (run === MIN_TOKEN) this.longRun(s, i + 1 - MIN_TOKEN);
       if (ev !== 0) this.event(s, i, c, ev);
     }
@@ -367,13 +378,13 @@ export class CandidateFinder {
     this.unitBytes.write(s, 0, 'utf16le');
     const u = this.units;
     let run = 0;
-    let pk = NA;
+    let after = AFTER_START;
     for (let i = 0; i < len; i++) {
       const c = u[i];
-      const k = c < NA ? c : NA;
-      const ev = EVENT[k] & AFTER[pk];
-      run = (run + 1) & KEEP[k];
-      pk = k;
+      const t = PACKED[c < NA ? c : NA];
+      const ev = t & after;
+      after = t >>> 8;
+      run = (run + 1) & (t >> 31);
       if (run === MIN_TOKEN) this.longRun(s, i + 1 - MIN_TOKEN);
       if (ev !== 0) this.event(s, i, c, ev);
     }
