@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
+import { RE2JS } from 're2js';
 import type { KeyValue } from '@custodian/otlp';
 import { compileRedaction, requiredLiteral, SUMMARY_ATTRIBUTES } from './compile';
 import { DEFAULT_REDACTION_CONFIG, RedactionConfig, validateRedactionConfig } from './config';
@@ -243,8 +244,50 @@ describe('custom patterns and allowed values', () => {
     expect(requiredLiteral('hunter2?')).toBe('hunter');
     expect(requiredLiteral('ab*c')).toBe('a');
     expect(requiredLiteral('id=\\d+')).toBe('id=');
-    for (const none of ['a|b', 'TCK-[0-9]|ORD', '(?i)secret', '^x', '[a-z]+', 'a*', '\\bkey'])
+    // anywhere in the pattern, not only at its start: the longest run
+    expect(requiredLiteral('\\bkey')).toBe('key');
+    expect(requiredLiteral('[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\\.[a-zA-Z]{2,}')).toBe('@');
+    expect(requiredLiteral('sk-[A-Za-z0-9_-]{16,}')).toBe('sk-');
+    expect(requiredLiteral('[0-9]{3}-secret-(a|b)+x')).toBe('-secret-');
+    expect(requiredLiteral('(?:ab|cd)efg?h')).toBe('ef');
+    expect(requiredLiteral('x{2,5}yz\\.w*')).toBe('yz.');
+    expect(requiredLiteral('[]a]+--[^]]')).toBe('--');
+    for (const none of [
+      'a|b',
+      'TCK-[0-9]|ORD',
+      '(?i)secret',
+      'x(?i:y)z(?-i)w',
+      '[a-z]+',
+      'a*',
+      '\\x41\\x42',
+      '\\pLabc?',
+      'ab{',
+      '(unclosed',
+      '[unclosed',
+      'é?',
+    ])
       expect(requiredLiteral(none)).toBe('');
+    // sound: whenever RE2 finds a match, the string holds the gate (random strings over the
+    // patterns' own characters, so matches are common)
+    const patterns = [
+      '[a-z0-9.]+@[a-z]+\\.[a-z]{2,}',
+      'ab+c?d',
+      '(x|y)z{2,}w',
+      '\\bk[0-9]*-ey\\.',
+      'a.b\\+c',
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...patterns),
+        fc.string({ unit: fc.constantFrom(...'abcdkwxyz0123.@-+ey'), maxLength: 24 }),
+        (pattern, text) => {
+          const gate = requiredLiteral(pattern);
+          expect(gate).not.toBe('');
+          if (RE2JS.compile(pattern).matcher(text).find()) expect(text).toContain(gate);
+        },
+      ),
+      { numRuns: 3000 },
+    );
     // and the gate never hides a match: same output as the ungated reference engine
     const c = cfg({ ...SILENT, customPatterns: [{ name: 't', pattern: 'TCK-[0-9]{6}' }] });
     const fast = compileRedaction(c, { hmacKey: KEY });

@@ -1128,18 +1128,119 @@ function looksLikeJson(s: string): boolean {
 }
 
 /**
- * A literal that every match of the RE2 `pattern` contains, or '' when none is evident: the
- * pattern's leading run of plain characters (letters, digits and `_-:@#/,=<>!%&'"` and space),
- * minus its last character when a quantifier follows it. Only for patterns without any '|' (an
- * alternative need not contain it) and without flags; re2js is slow (issue #4), and a tenant
- * pattern like `TCK-[0-9]{6}` then costs one native indexOf on strings without `TCK-`.
+ * A literal that every match of the RE2 `pattern` contains, or '' when none is evident; re2js is
+ * slow (issue #4), and a tenant pattern then costs one native indexOf on strings without it.
+ * `TCK-[0-9]{6}` needs `TCK-`; the Collector's usual email pattern
+ * `[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}` needs `@` (and `.`), which most attribute
+ * values lack. The pattern is read as a sequence of atoms at its top level: plain characters
+ * and escaped punctuation are literals; classes, groups, `.`, anchors and `\d`-style escapes
+ * are not, and end a run of literals. A literal repeated at least once (`b+`, `b{2,}`) ends the
+ * run after itself; one that may be absent (`b?`, `b*`, `b{0,3}`) ends it before. The longest
+ * run wins. Nothing is claimed ('') for a top-level `|` (an alternative need not contain it), a
+ * case-insensitive flag, or any syntax this reading does not know — a wrong gate would hide a
+ * match, a missing one only costs time.
  */
 export function requiredLiteral(pattern: string): string {
-  if (pattern.includes('|')) return '';
-  let n = 0;
-  while (n < pattern.length && /[A-Za-z0-9_\-:@#/,=<>!%&'" ]/.test(pattern[n])) n++;
-  if (n < pattern.length && '*?{+'.includes(pattern[n])) n--;
-  return n > 0 ? pattern.slice(0, n) : '';
+  if (/\(\?[a-zA-Z]*i/.test(pattern)) return '';
+  const runs: string[] = [];
+  let run = '';
+  const endRun = (): void => {
+    if (run) runs.push(run);
+    run = '';
+  };
+  let i = 0;
+  const n = pattern.length;
+  while (i < n) {
+    const c = pattern[i];
+    /** The atom's literal character, or null for anything else. */
+    let literal: string | null = null;
+    if (c === '|') return '';
+    if (c === ')' || c === '*' || c === '+' || c === '?' || c === '{') return '';
+    if (c === '\\') {
+      const e = pattern[i + 1];
+      if (e === undefined) return '';
+      if (/[A-Za-z0-9]/.test(e)) {
+        if (!'dDwWsSbBAz'.includes(e)) return ''; // \x41, \pL, \Q…\E, \n…: not read here
+      } else literal = e;
+      i += 2;
+    } else if (c === '[') {
+      i = classEnd(pattern, i);
+      if (i < 0) return '';
+    } else if (c === '(') {
+      i = groupEnd(pattern, i);
+      if (i < 0) return '';
+    } else {
+      // non-ASCII stays out of gates: a quantifier after a surrogate pair applies to both halves
+      if (c !== '.' && c !== '^' && c !== '$' && c.charCodeAt(0) < 128) literal = c;
+      i++;
+    }
+    // a quantifier after the atom: the fewest times it must appear
+    let min = 1;
+    let quantified = false;
+    const q = pattern[i];
+    if (q === '*' || q === '?') {
+      min = 0;
+      quantified = true;
+      i++;
+    } else if (q === '+') {
+      quantified = true;
+      i++;
+    } else if (q === '{') {
+      const m = /^\{(\d+)(,\d*)?\}/.exec(pattern.slice(i));
+      if (!m) return '';
+      min = Number(m[1]);
+      quantified = true;
+      i += m[0].length;
+    }
+    if (quantified && pattern[i] === '?') i++; // non-greedy
+    if (literal === null || min === 0) {
+      endRun();
+      continue;
+    }
+    run += literal;
+    if (quantified) endRun();
+  }
+  endRun();
+  let best = '';
+  for (const r of runs) if (r.length > best.length) best = r;
+  return best;
+}
+
+/** The index after the character class opening at `open`, or -1 if it does not close. */
+function classEnd(p: string, open: number): number {
+  let i = open + 1;
+  if (p[i] === '^') i++;
+  if (p[i] === ']') i++; // a leading ']' is a member
+  while (i < p.length) {
+    const c = p[i];
+    if (c === '\\') i += 2;
+    else if (c === '[' && p[i + 1] === ':') {
+      const close = p.indexOf(':]', i + 2);
+      if (close < 0) return -1;
+      i = close + 2;
+    } else if (c === ']') return i + 1;
+    else i++;
+  }
+  return -1;
+}
+
+/** The index after the group opening at `open` (classes and escapes inside skipped), or -1. */
+function groupEnd(p: string, open: number): number {
+  let depth = 0;
+  let i = open;
+  while (i < p.length) {
+    const c = p[i];
+    if (c === '\\') i += 2;
+    else if (c === '[') {
+      i = classEnd(p, i);
+      if (i < 0) return -1;
+    } else {
+      if (c === '(') depth++;
+      else if (c === ')' && --depth === 0) return i + 1;
+      i++;
+    }
+  }
+  return -1;
 }
 
 /** A key text() answered DROP for (it cannot in mask mode; if it ever did, the key is masked). */
