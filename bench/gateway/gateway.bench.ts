@@ -9,7 +9,9 @@
  *      nodejs_eventloop_lag_* gauges, which prom-client resets at each scrape): what holds the
  *      loop — a long synchronous step, GC — shows there before it shows in p99.
  * Baseline in the same run: a bare node:http / grpc-js server on the same core that reads the
- * request and answers 200 (no auth, no split, no Kafka): the cost of the transport alone.
+ * request and answers 200 (no auth, no split, no Kafka): the cost of the transport alone; and
+ * the gRPC framing alone on node:http2 (baseline-grpc-node-http2), which is the gateway's gRPC
+ * transport (apps/gateway/src/receivers/grpc-unary-server.ts).
  *
  * Run: npm run build && bash deploy/local/up.sh && \
  *      node --require ./bench/register.js bench/gateway/gateway.bench.ts [seconds]
@@ -408,12 +410,18 @@ async function measure(
 const BASELINE = `
 const http = require('node:http');
 const { Server, ServerCredentials } = require('@grpc/grpc-js');
-const [httpPort, grpcPort] = process.argv.slice(1).map(Number);
+const [httpPort, grpcPort, h2Port] = process.argv.slice(1).map(Number);
 http.createServer((req, res) => { const c = []; req.on('data', (d) => c.push(d)); req.on('end', () => { Buffer.concat(c); res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 }).end(); }); }).listen(httpPort, '127.0.0.1');
 const s = new Server({ 'grpc.max_receive_message_length': 4 << 20 });
 const id = (b) => b;
 s.addService({ Export: { path: '${GRPC_PATH}', requestStream: false, responseStream: false, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id } }, { Export: (call, cb) => cb(null, Buffer.alloc(0)) });
 s.bindAsync('127.0.0.1:' + grpcPort, ServerCredentials.createInsecure(), () => {});
+// gRPC framing alone on node:http2, the gateway's gRPC transport: read the message, answer an
+// empty one with grpc-status 0 in trailers, with the same flow-control windows
+const h2 = require('node:http2').createServer({ settings: { initialWindowSize: (4 << 20) + 5 } });
+h2.on('session', (ss) => ss.setLocalWindowSize(4 * ((4 << 20) + 5)));
+h2.on('stream', (st) => { const c = []; st.on('data', (d) => c.push(d)); st.on('end', () => { Buffer.concat(c); st.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true }); st.once('wantTrailers', () => st.sendTrailers({ 'grpc-status': '0' })); st.end(Buffer.alloc(5)); }); });
+h2.listen(h2Port, '127.0.0.1');
 `;
 
 async function waitHttp(url: string): Promise<void> {
@@ -465,12 +473,12 @@ async function main(): Promise<void> {
       }),
     );
 
-  const [httpPort, grpcPort, zipkinPort, opsPort, bHttp, bGrpc] = await Promise.all(
-    Array.from({ length: 6 }, freePort),
+  const [httpPort, grpcPort, zipkinPort, opsPort, bHttp, bGrpc, bH2] = await Promise.all(
+    Array.from({ length: 7 }, freePort),
   );
   const baseline = spawn(
     'taskset',
-    ['-c', CORE, process.execPath, '-e', BASELINE, String(bHttp), String(bGrpc)],
+    ['-c', CORE, process.execPath, '-e', BASELINE, String(bHttp), String(bGrpc), String(bH2)],
     {
       cwd: ROOT,
       stdio: 'inherit',
@@ -513,6 +521,7 @@ async function main(): Promise<void> {
       ['baseline-http', baseline, httpSender(bHttp, minted.key)],
       ['custodian-otlp-http', gateway, httpSender(httpPort, minted.key), opsPort],
       ['baseline-grpc', baseline, grpcSender(bGrpc, minted.key)],
+      ['baseline-grpc-node-http2', baseline, grpcSender(bH2, minted.key)],
       ['custodian-otlp-grpc', gateway, grpcSender(grpcPort, minted.key), opsPort],
     ];
     for (const [name, proc, send, ops] of targets) {
@@ -537,6 +546,7 @@ async function runEachTargetApart(): Promise<void> {
     'baseline-http',
     'custodian-otlp-http',
     'baseline-grpc',
+    'baseline-grpc-node-http2',
     'custodian-otlp-grpc',
   ]) {
     await new Promise<void>((resolve, reject) => {
