@@ -50,10 +50,10 @@ describe('kafkajs Encoder growth without zero-fill', () => {
     const parts = Array.from({ length: 30 }, (_, i) =>
       new EncoderClass().writeBytes(Buffer.alloc(50 * i + 3, i + 1)),
     );
-    const all = new EncoderClass();
+    const all = new EncoderClass().writeInt32(parts.length);
     const grow = jest.spyOn(Buffer, 'allocUnsafe');
     try {
-      all.writeInt32(parts.length).writeEncoderArray(parts);
+      all.writeEncoderArray(parts);
       expect(grow).toHaveBeenCalledTimes(1);
     } finally {
       grow.mockRestore();
@@ -80,5 +80,14 @@ describe('kafkajs Encoder growth without zero-fill', () => {
     expect(() => new EncoderClass().writeEncoderArray([Buffer.alloc(1)])).toThrow(
       'all values should be an instance of Encoder[]',
     );
+  });
+
+  it('starts every encoder empty and takes its first bytes from the shared pool', () => {
+    patchKafkajsEncoder();
+    const e = new EncoderClass();
+    expect(e.buf.length).toBe(0);
+    e.writeInt32(42);
+    expect(e.buf.buffer.byteLength).toBe(Buffer.poolSize); // a slice of the pool
+    expect(e.buffer).toEqual(Buffer.from([0, 0, 0, 42]));
   });
 });

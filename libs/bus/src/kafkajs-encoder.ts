@@ -34,6 +34,7 @@ export const GROWTH_SLACK = 1024;
 
 interface EncoderClass {
   prototype: EncoderInternals;
+  nextPowerOfTwo(value: number): number;
 }
 
 let patched = false;
@@ -46,6 +47,7 @@ export function patchKafkajsEncoder(): boolean {
   if (
     typeof proto?.ensureAvailable !== 'function' ||
     typeof proto?.writeEncoderArray !== 'function' ||
+    typeof Encoder?.nextPowerOfTwo !== 'function' ||
     !Object.getOwnPropertyDescriptor(proto, 'buffer')?.get
   ) {
     return false;
@@ -59,6 +61,13 @@ export function patchKafkajsEncoder(): boolean {
       this.buf = grown;
     }
   };
+  // The constructor is nextPowerOfTwo's only caller (the growth above no longer uses it): every
+  // Encoder starts empty instead of with a zero-filled 512 B buffer of its own, and its first
+  // write takes a slice of Node's shared Buffer pool (allocUnsafe under 4 KiB). kafkajs makes
+  // an Encoder per record and per record header — 6 per record here — and each was an
+  // ArrayBuffer for the GC to track and free (5% of the gateway's busy CPU in FastBuffer in some
+  // bench/gateway runs).
+  Encoder.nextPowerOfTwo = (): number => 0;
   proto.writeEncoderArray = function writeEncoderArray(
     this: EncoderInternals,
     value: unknown,
