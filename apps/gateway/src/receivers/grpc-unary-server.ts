@@ -5,8 +5,9 @@
  *
  * Why not grpc-js's Server (issue #3): on bench/gateway's 58 KB exports, grpc-js's server costs
  * ~218 µs of CPU per call before any handler runs; Node's HTTP/2 server with this framing costs
- * ~68 µs (same grpc-js client, same core, /tmp figures in the issue note). At 100 spans per
- * export that is 1.5 µs per span, a fifth of the gateway's whole budget. grpc-js is still the
+ * ~68 µs (same grpc-js client, same core; bench/gateway's baseline-grpc and
+ * baseline-grpc-node-http2 targets measure both in every run). At 100 spans per export that is
+ * 1.5 µs per span, a fifth of the gateway's whole budget. grpc-js is still the
  * client everywhere (exporters, tests), and the tests prove this server against it, the OTel SDK
  * exporters, the Collector and telemetrygen (grpc-go).
  *
