@@ -11,9 +11,11 @@
  *   (insert, hash, delete by pattern, extract, convert; upsert on the resource) and tail
  *   sampling (compiled, but the tail stage runs after prepareTraces and is not timed here);
  * - agent-platform.yaml as written (adds a tenant RE2 pattern, which runs through re2js).
- * Baseline, in the same run: the same stages with the redaction engine in reference mode (the
+ * Baselines, in the same run: the same stages with the redaction engine in reference mode (the
  * full global scan of the combined pattern per string, and every JSON string parsed and walked —
- * the path before the prefilter and the unparsed-JSON fast path).
+ * the path before the prefilter and the unparsed-JSON fast path); and the default policy with
+ * the prefilter's character pass in JavaScript instead of WebAssembly SIMD (prefilter.wat),
+ * timed in turn with the default, round by round.
  *
  * Each round builds fresh spans (redaction works in place), decoded from OTLP protobuf as the
  * worker's are, and times prepareTraces only.
@@ -34,13 +36,19 @@ import {
 import { agentRuns, spanCount } from '../../libs/policy/testdata/redaction/agent-runs';
 
 const RUNS_PER_BATCH = 100; // ≈ 900 spans
-const ROUNDS = 15;
+const ROUNDS = 25;
 const HMAC_KEY = new Uint8Array(32).fill(9);
 const ctx = { tenantId: 'tenant-a' };
 
+type Prepare = (d: TracesData) => unknown;
+
+/**
+ * Times `prepare` of each variant on the same batches, round by round in turn, so every variant
+ * sees the same machine: this machine's speed drifts by tens of percent within a minute, and
+ * variants measured one after the other would compare the drift.
+ */
 function measure(
-  name: string,
-  prepare: (d: TracesData) => unknown,
+  variants: [name: string, prepare: Prepare][],
   secretRate = 0.05,
   reshape: (d: TracesData) => TracesData = (d) => d,
 ): void {
@@ -49,27 +57,31 @@ function measure(
   // slices the generator builds (whose flattening would otherwise land in the timed region).
   const batch = (seed: number): TracesData =>
     decodeTraces(encodeTraces(reshape(agentRuns({ runs: RUNS_PER_BATCH, secretRate, seed }))));
-  for (let r = 0; r < 3; r++) prepare(batch(r + 1)); // warm-up
-  const perSpan: number[] = [];
+  for (let r = 0; r < 3; r++) for (const [, prepare] of variants) prepare(batch(r + 1)); // warm-up
+  const perSpan = variants.map((): number[] => []);
   let spans = 0;
   for (let r = 0; r < ROUNDS; r++) {
-    const data = batch(100 + r);
-    spans = spanCount(data);
-    const t0 = process.hrtime.bigint();
-    prepare(data);
-    perSpan.push(Number(process.hrtime.bigint() - t0) / spans);
+    variants.forEach(([, prepare], v) => {
+      const data = batch(100 + r);
+      spans = spanCount(data);
+      const t0 = process.hrtime.bigint();
+      prepare(data);
+      perSpan[v].push(Number(process.hrtime.bigint() - t0) / spans);
+    });
   }
-  perSpan.sort((a, b) => a - b);
-  const ns = perSpan[Math.floor(ROUNDS / 2)];
-  console.log(
-    JSON.stringify({
-      name,
-      spans,
-      items_per_s: Math.round(1e9 / ns),
-      ns_per_item: Math.round(ns),
-      us_per_span: Math.round(ns / 10) / 100,
-    }),
-  );
+  variants.forEach(([name], v) => {
+    const sorted = perSpan[v].sort((a, b) => a - b);
+    const ns = sorted[Math.floor(ROUNDS / 2)];
+    console.log(
+      JSON.stringify({
+        name,
+        spans,
+        items_per_s: Math.round(1e9 / ns),
+        ns_per_item: Math.round(ns),
+        us_per_span: Math.round(ns / 10) / 100,
+      }),
+    );
+  });
 }
 
 const agentYaml = readFileSync(
@@ -104,20 +116,37 @@ console.log(
 
 for (const [label, doc] of policies) {
   const policy = compilePolicy(doc, { hmacKey: HMAC_KEY });
-  measure(`prepareTraces (attributes + redaction): ${label}`, (d) => policy.prepareTraces(d, ctx));
   // the path before the prefilter: same stages, redaction engine in reference (full scan) mode
   const reference = compileRedaction(doc.redaction, { hmacKey: HMAC_KEY, referenceScan: true });
-  measure(`baseline, full-scan redaction: ${label}`, (d) => {
-    if (!policy.attributes.isEmpty) policy.attributes.applyToTraces(d, ctx);
-    return reference.redactTraces(d);
-  });
+  measure([
+    [`prepareTraces (attributes + redaction): ${label}`, (d) => policy.prepareTraces(d, ctx)],
+    [
+      `baseline, full-scan redaction: ${label}`,
+      (d) => {
+        if (!policy.attributes.isEmpty) policy.attributes.applyToTraces(d, ctx);
+        return reference.redactTraces(d);
+      },
+    ],
+  ]);
 }
 
 const policy = compilePolicy(DEFAULT_POLICY, { hmacKey: HMAC_KEY });
-measure('prepareTraces: DEFAULT_POLICY, no secrets at all', (d) => policy.prepareTraces(d, ctx), 0);
+// the prefilter's character pass as JavaScript: where WebAssembly SIMD is unavailable, and the
+// path before prefilter.wat
+const jsPass = compilePolicy(DEFAULT_POLICY, { hmacKey: HMAC_KEY, simdPrefilter: false });
+measure([
+  [
+    'prepareTraces: DEFAULT_POLICY (prefilter pass in WebAssembly SIMD)',
+    (d) => policy.prepareTraces(d, ctx),
+  ],
+  ['baseline: DEFAULT_POLICY, prefilter pass in JavaScript', (d) => jsPass.prepareTraces(d, ctx)],
+]);
 measure(
-  'prepareTraces: DEFAULT_POLICY, secrets in every prompt',
-  (d) => policy.prepareTraces(d, ctx),
+  [['prepareTraces: DEFAULT_POLICY, no secrets at all', (d) => policy.prepareTraces(d, ctx)]],
+  0,
+);
+measure(
+  [['prepareTraces: DEFAULT_POLICY, secrets in every prompt', (d) => policy.prepareTraces(d, ctx)]],
   1,
 );
 // real prompts are multi-line: their JSON is full of \n escapes, so it is parsed (compile.ts)
@@ -129,8 +158,12 @@ const multiline = (d: TracesData): TracesData => {
   return d;
 };
 measure(
-  'prepareTraces: DEFAULT_POLICY, multi-line prompts (\\n escapes in the JSON)',
-  (d) => policy.prepareTraces(d, ctx),
+  [
+    [
+      'prepareTraces: DEFAULT_POLICY, multi-line prompts (\\n escapes in the JSON)',
+      (d) => policy.prepareTraces(d, ctx),
+    ],
+  ],
   0.05,
   multiline,
 );

@@ -45,6 +45,8 @@ export type PipelineStage = (typeof PIPELINE_STAGES)[number];
 export interface PolicyCompileOptions {
   /** The tenant's HMAC key (≥ 16 bytes) for `hash` actions in attributes and redaction. */
   hmacKey: Uint8Array;
+  /** false: redaction's prefilter pass in JavaScript, not WebAssembly (benchmark comparisons). */
+  simdPrefilter?: boolean;
 }
 
 export interface PreparedTraces {
@@ -86,7 +88,10 @@ export class CompiledPolicy {
     opts: PolicyCompileOptions,
   ) {
     this.attributes = new CompiledAttributes(document.attributes, { hmacKey: opts.hmacKey });
-    this.redaction = compileRedaction(document.redaction, { hmacKey: opts.hmacKey });
+    this.redaction = compileRedaction(document.redaction, {
+      hmacKey: opts.hmacKey,
+      simdPrefilter: opts.simdPrefilter,
+    });
     this.head = new HeadSampler(document.sampling.head ?? { sampling_percentage: 100 });
     this.retention = new CompiledRetention(document.retention);
     this.routes = new CompiledRoutes(document.routes);

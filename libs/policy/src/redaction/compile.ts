@@ -73,6 +73,11 @@ export interface CompileRedactionOptions {
    * #4). Same results, far slower; the oracle of differential tests and the benchmarks' baseline.
    */
   referenceScan?: boolean;
+  /**
+   * false: the prefilter's pass runs as JavaScript instead of WebAssembly SIMD (prefilter.wat).
+   * Same candidates; the benchmarks' comparison run.
+   */
+  simdPrefilter?: boolean;
 }
 
 /** Counts per rule (detector, custom pattern, key rule) and action. Never values. */
@@ -253,7 +258,7 @@ class Engine implements CompiledRedaction {
     const enabled = new Set<BuiltinDetectorId>(
       config.detectors.enabled === 'all' ? BUILTIN_DETECTORS : config.detectors.enabled,
     );
-    this.builtin = new BuiltinScanner(enabled);
+    this.builtin = new BuiltinScanner(enabled, opts.simdPrefilter !== false);
     for (const id of this.builtin.ids)
       this.rules.push({
         name: id,

@@ -371,11 +371,13 @@ export class BuiltinScanner {
   private readonly alts: Alternative[];
   private readonly sticky: RegExp[];
   /** The prefilter; after `scan`, its facts describe the last string scanned (prefilter.ts). */
-  readonly finder = new CandidateFinder();
+  readonly finder: CandidateFinder;
   /** Candidates the prefilter listed in the last string `scan` saw (0 after scanFull). */
   candidates = 0;
 
-  constructor(enabled: ReadonlySet<BuiltinDetectorId>) {
+  /** `simd`: the prefilter's WebAssembly pass where available (see CandidateFinder). */
+  constructor(enabled: ReadonlySet<BuiltinDetectorId>, simd = true) {
+    this.finder = new CandidateFinder(simd);
     this.alts = ALTERNATIVES.filter((a) => enabled.has(a.id));
     this.ids = this.alts.map((a) => a.id);
     const source = this.alts.map((a) => `(${a.source})`).join('|');

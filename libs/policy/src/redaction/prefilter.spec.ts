@@ -1,7 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { CandidateFinder } from './prefilter';
+import { CandidateFinder, passHits, simdPrefilterAvailable } from './prefilter';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const build = require('../../../../scripts/build-wasm.js') as {
+  assemble(path: string): Promise<Buffer>;
+  render(spec: { wat: string; name: string }, binary: Buffer): string;
+  MODULES: { wat: string; out: string; name: string }[];
+};
+
+const ROOT = join(__dirname, '../../../..');
 const finder = new CandidateFinder();
+const simd = finder;
+const js = new CandidateFinder(false);
+
+/** Everything find() leaves behind, for one finder. */
+function facts(f: CandidateFinder, s: string) {
+  const n = f.find(s);
+  return {
+    positions: Array.from(f.positions.subarray(0, n)),
+    structural: f.structural,
+    keyQuotes: Array.from(f.keyQuotes.subarray(0, f.keyCount)),
+    numberHazard: f.numberHazard,
+    levels: f.levels,
+  };
+}
 
 /** The text at each candidate, up to 12 characters. */
 function candidates(s: string): string[] {
@@ -95,16 +119,7 @@ describe('CandidateFinder', () => {
       expect((finder.find(`[${n}]`), finder.numberHazard)).toBe(false);
   });
 
-  it('lists the same candidates and facts over code units (long strings) as over charCodeAt', () => {
-    const facts = (s: string) => {
-      const n = finder.find(s);
-      return {
-        positions: Array.from(finder.positions.subarray(0, n)),
-        structural: finder.structural,
-        keys: Array.from(finder.keyQuotes.subarray(0, finder.keyCount)),
-        numberHazard: finder.numberHazard,
-      };
-    };
+  it('lists the same candidates and facts for long strings (a copy of their code units) as over charCodeAt', () => {
     const unit = fc.oneof(
       fc.constantFrom(...'aAbeyskrcsi:=@.-_"\'\n\t +(~/0123456789{}[]Q'),
       fc.constantFrom('Bearer ', 'basic ', '-----BEGIN', 'sk-proj-', 'password', 'é', 'ĳ', '💳'),
@@ -113,9 +128,102 @@ describe('CandidateFinder', () => {
       fc.property(fc.array(unit, { maxLength: 40 }), (units) => {
         const s = units.join('');
         // trailing spaces change no candidate before them, and push the string onto the other loop
-        expect(facts(s + ' '.repeat(60))).toEqual(facts(s));
+        for (const f of [simd, js]) expect(facts(f, s + ' '.repeat(60))).toEqual(facts(f, s));
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+/**
+ * Characters weighted towards what the pass classifies: every event character, token
+ * characters (runs of 15 build up), the predecessors that matter (dash, r/c before a space),
+ * and characters the narrowing must treat as non-ASCII: Latin-1 (0xE9), 0x100 (low byte 0x00),
+ * 0x4E2D (saturates to 0xFF), 0x8000 and a surrogate pair (saturate to 0x00), NUL, 0x7F.
+ */
+const CHARS = [
+  ...'@:=~+([{-- \t\n"\\\'/.,_;',
+  ...'0123456789',
+  ...'aArRcCsSkKeEpPbBqQ',
+  ...'xyzXYZ',
+  'é',
+  '\u0100',
+  '\u012d',
+  '中',
+  '\u8000',
+  '😀',
+  '\u0000',
+  '\u007f',
+];
+const unit = fc.constantFrom(...CHARS);
+const pieces = fc.constantFrom(
+  'sk-proj-AbCdEfGhIjKlMnOp',
+  'AKIAIOSFODNN7EXAMPLE',
+  '"password": "x"',
+  '4111 1111 1111 1111',
+  '-----BEGIN',
+  'Bearer ',
+  'basic ',
+  'user@example.com',
+  'postgres://u:p@h',
+  'fe80::1',
+  '10.0.0.1',
+  '1e21',
+  'AccountKey=',
+  'abc8Q~',
+  'aaaaaaaaaaaaaa', // 14: one short of a run
+  'bbbbbbbbbbbbbbb', // 15
+);
+const text = fc
+  .array(fc.oneof({ weight: 4, arbitrary: unit }, { weight: 1, arbitrary: pieces }), {
+    maxLength: 160,
+  })
+  .map((parts) => parts.join(''));
+
+describe('the prefilter pass in WebAssembly (prefilter.wat)', () => {
+  it('runs here: Node has WebAssembly SIMD, so the production path is the one tested below', () => {
+    expect(simdPrefilterAvailable()).toBe(true);
+  });
+
+  it('prefilter-wasm.ts is prefilter.wat as scripts/build-wasm.js assembles it', async () => {
+    for (const spec of build.MODULES) {
+      const binary = await build.assemble(join(ROOT, spec.wat));
+      expect(binary.subarray(0, 4).toString('latin1')).toBe('\0asm');
+      expect(readFileSync(join(ROOT, spec.out), 'utf8')).toBe(build.render(spec, binary));
+    }
+  });
+
+  it('finds what the JavaScript loop finds, with the same facts, on any string', () => {
+    fc.assert(
+      fc.property(text, (s) => {
+        expect(passHits(s, true)).toEqual(passHits(s, false));
+        expect(facts(simd, s)).toEqual(facts(js, s));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('at every length around the 16-character chunks, and runs that cross them', () => {
+    const filler = 'The agent called the tool. ';
+    for (let len = 40; len <= 120; len++) {
+      const base = filler.repeat(5).slice(0, len);
+      for (const insert of ['', 'xoxb-0123456789ab', '1', '@', 'r ', '--', 'aaaaaaaaaaaaaaa']) {
+        for (const at of [0, len - insert.length, len >> 1, 15, 16, 17, 31, 32, 33]) {
+          if (at < 0 || at > len) continue;
+          const s = base.slice(0, at) + insert + base.slice(at + insert.length);
+          expect({ s, hits: passHits(s, true) }).toEqual({ s, hits: passHits(s, false) });
+          expect({ s, ...facts(simd, s) }).toEqual({ s, ...facts(js, s) });
+        }
+      }
+    }
+  });
+
+  it('reuses and grows its memory across strings of very different lengths', () => {
+    const long = 'x'.repeat(300_000) + ' mail bob@example.com ' + '7'.repeat(20);
+    const short = 'a token sk-proj-AbCdEfGhIjKlMnOpQrSt here and there, twice';
+    for (const s of [short, long, short, long.slice(-70_000), short]) {
+      expect(facts(simd, s)).toEqual(facts(js, s));
+      expect(facts(simd, s).positions.length).toBeGreaterThan(0);
+    }
   });
 });

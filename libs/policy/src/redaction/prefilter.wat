@@ -1,0 +1,158 @@
+;; The prefilter's character pass (prefilter.ts, CandidateFinder.findInUnits), 16 characters at
+;; a time with WebAssembly SIMD. It answers WHERE the JavaScript loop would act, not what it
+;; decides there: every position where that loop calls longRun (a run of token characters
+;; reaches MIN_TOKEN = 15) or event (a character whose EVENT bits survive the previous
+;; character's AFTER mask). prefilter.ts then makes exactly those calls, in the same order.
+;;
+;; Assembled by scripts/build-wasm.js into prefilter-wasm.ts; after editing this file run
+;; `node scripts/build-wasm.js` (a unit test fails while the two differ).
+;;
+;; Memory: the string's UTF-16 code units at byte 16 (written by Buffer#write 'utf16le'); the
+;; unit at byte 14 is always 0, the "previous character" of position 0. Hits go to `out`, one
+;; i32 each: position << 2 | 2 (event) | 1 (run reaches 15). The caller reserves 32 bytes after
+;; the input (the last loads read past it; those lanes are masked off) and 4 bytes per unit
+;; for hits.
+;;
+;; Units are narrowed to bytes with unsigned saturation (i8x16.narrow_i16x8_u reads lanes as
+;; signed): 0x00FF-0x7FFF become 0xFF and 0x8000-0xFFFF become 0x00. Neither byte, nor any byte
+;; from 0x80 up, is a digit, letter, token character, dash, r/c or an event character, and the
+;; tables treat NUL and every non-ASCII character alike (PACKED[0] = PACKED[NA]): so a narrowed
+;; byte classifies exactly as its character does.
+(module
+  (memory (export "memory") 1)
+  (func (export "scan") (param $len i32) (param $out i32) (result i32)
+    (local $i i32) (local $a i32) (local $o i32)
+    (local $v v128) (local $p v128) (local $dig v128)
+    (local $w i32) (local $d i32) (local $e i32) (local $r i32) (local $all i32) (local $j i32)
+    (local $rem i32)
+    (local.set $o (local.get $out))
+    (block $done
+      (loop $chunk
+        (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
+        (local.set $a (i32.add (i32.const 16) (i32.shl (local.get $i) (i32.const 1))))
+        ;; v: characters i..i+15; p: characters i-1..i+14 (each one's predecessor)
+        (local.set $v
+          (i8x16.narrow_i16x8_u
+            (v128.load (local.get $a))
+            (v128.load offset=16 (local.get $a))))
+        (local.set $p
+          (i8x16.narrow_i16x8_u
+            (v128.load (i32.sub (local.get $a) (i32.const 2)))
+            (v128.load offset=14 (local.get $a))))
+        ;; [0-9]
+        (local.set $dig
+          (i8x16.lt_u
+            (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x30)))
+            (i8x16.splat (i32.const 10))))
+        ;; events (prefilter.ts EVENT & AFTER)
+        (local.set $e
+          (i8x16.bitmask
+            (v128.or
+              (v128.or
+                ;; E_DIGIT: a digit after a non-digit
+                (v128.andnot
+                  (local.get $dig)
+                  (i8x16.lt_u
+                    (i8x16.sub (local.get $p) (i8x16.splat (i32.const 0x30)))
+                    (i8x16.splat (i32.const 10))))
+                ;; E_PUNCT and E_BRACKET: @ : = ~ + ( [ {
+                (v128.or
+                  (v128.or
+                    (v128.or
+                      (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x40)))
+                      (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x3a))))
+                    (v128.or
+                      (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x3d)))
+                      (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x7e)))))
+                  (v128.or
+                    (v128.or
+                      (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x2b)))
+                      (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x28))))
+                    (v128.or
+                      (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x5b)))
+                      (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x7b)))))))
+              (v128.or
+                ;; E_DASH: a dash after a dash
+                (v128.and
+                  (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x2d)))
+                  (i8x16.eq (local.get $p) (i8x16.splat (i32.const 0x2d))))
+                ;; E_SPACE: a space or tab after r, R, c or C
+                (v128.and
+                  (v128.or
+                    (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x20)))
+                    (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x09))))
+                  (v128.or
+                    (i8x16.eq
+                      (v128.or (local.get $p) (i8x16.splat (i32.const 0x20)))
+                      (i8x16.splat (i32.const 0x72)))
+                    (i8x16.eq
+                      (v128.or (local.get $p) (i8x16.splat (i32.const 0x20)))
+                      (i8x16.splat (i32.const 0x63)))))))))
+        ;; $w: a window of 32 characters i-16..i+15, bit set for a token character
+        ;; [A-Za-z0-9_.+/=-]; the new 16 enter at the top
+        (local.set $w
+          (i32.or
+            (i32.shr_u (local.get $w) (i32.const 16))
+            (i32.shl
+              (i8x16.bitmask
+                (v128.or
+                  (v128.or
+                    (local.get $dig)
+                    ;; a letter: (c | 0x20) in a..z
+                    (i8x16.lt_u
+                      (i8x16.sub
+                        (v128.or (local.get $v) (i8x16.splat (i32.const 0x20)))
+                        (i8x16.splat (i32.const 0x61)))
+                      (i8x16.splat (i32.const 26))))
+                  (v128.or
+                    ;; + - . / (0x2b..0x2f without ',')
+                    (v128.andnot
+                      (i8x16.lt_u
+                        (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x2b)))
+                        (i8x16.splat (i32.const 5)))
+                      (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x2c))))
+                    (v128.or
+                      (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x5f)))
+                      (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x3d)))))))
+              (i32.const 16))))
+        ;; $d bit k: window characters k-14..k are all token characters (15 = 2 · 2 · 2 · 2 - 1,
+        ;; by doubling: runs of 2, 4, 8, then 8 overlapping 8 by one)
+        (local.set $d (i32.and (local.get $w) (i32.shl (local.get $w) (i32.const 1))))
+        (local.set $d (i32.and (local.get $d) (i32.shl (local.get $d) (i32.const 2))))
+        (local.set $d (i32.and (local.get $d) (i32.shl (local.get $d) (i32.const 4))))
+        (local.set $d (i32.and (local.get $d) (i32.shl (local.get $d) (i32.const 7))))
+        ;; the run reaches 15 at k: $d at k and not at k-1; the top 16 bits are this chunk's
+        (local.set $r
+          (i32.shr_u
+            (i32.and (local.get $d) (i32.xor (i32.shl (local.get $d) (i32.const 1)) (i32.const -1)))
+            (i32.const 16)))
+        ;; the last chunk: lanes past the end are not characters of the string
+        (local.set $rem (i32.sub (local.get $len) (local.get $i)))
+        (if (i32.lt_u (local.get $rem) (i32.const 16))
+          (then
+            (local.set $e
+              (i32.and (local.get $e)
+                (i32.sub (i32.shl (i32.const 1) (local.get $rem)) (i32.const 1))))
+            (local.set $r
+              (i32.and (local.get $r)
+                (i32.sub (i32.shl (i32.const 1) (local.get $rem)) (i32.const 1))))))
+        ;; one hit per position that has either, in ascending order
+        (local.set $all (i32.or (local.get $e) (local.get $r)))
+        (block $emitted
+          (loop $emit
+            (br_if $emitted (i32.eqz (local.get $all)))
+            (local.set $j (i32.ctz (local.get $all)))
+            (i32.store (local.get $o)
+              (i32.or
+                (i32.shl (i32.add (local.get $i) (local.get $j)) (i32.const 2))
+                (i32.or
+                  (i32.and (i32.shr_u (local.get $r) (local.get $j)) (i32.const 1))
+                  (i32.shl
+                    (i32.and (i32.shr_u (local.get $e) (local.get $j)) (i32.const 1))
+                    (i32.const 1)))))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))
+            (local.set $all (i32.and (local.get $all) (i32.sub (local.get $all) (i32.const 1))))
+            (br $emit)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $chunk)))
+    (i32.shr_u (i32.sub (local.get $o) (local.get $out)) (i32.const 2))))
