@@ -20,3 +20,4 @@ export {
   type ProduceRequest,
   type OtlpProducerOptions,
 } from './producer';
+export { encodeProduceBody, patchKafkajsProduce } from './kafkajs-produce';

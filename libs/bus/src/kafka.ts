@@ -2,6 +2,7 @@ import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'k
 import type { Logger } from 'pino';
 import { registerKafkaCodecs } from './codecs';
 import { patchKafkajsEncoder } from './kafkajs-encoder';
+import { patchKafkajsProduce } from './kafkajs-produce';
 import { patchKafkajsRequestQueue } from './kafkajs-request-queue';
 import { ALL_TOPICS, TOPICS } from './topics';
 
@@ -17,12 +18,14 @@ export interface KafkaSettings {
 /**
  * A kafkajs client whose own log lines go through the process logger, and which writes and
  * reads every KAFKA_COMPRESSION codec (codecs.ts), with kafkajs's request encoder growing
- * without zero-filling (kafkajs-encoder.ts) and its request queues arming a timer only when a
- * request waits (kafkajs-request-queue.ts).
+ * without zero-filling (kafkajs-encoder.ts), Produce request bodies written in one pass
+ * (kafkajs-produce.ts) and its request queues arming a timer only when a request waits
+ * (kafkajs-request-queue.ts).
  */
 export function createKafka(settings: KafkaSettings, logger: Logger, clientSuffix: string): Kafka {
   registerKafkaCodecs();
   patchKafkajsEncoder();
+  patchKafkajsProduce();
   patchKafkajsRequestQueue();
   const log = logger.child({ component: 'kafkajs' });
   return new Kafka({
