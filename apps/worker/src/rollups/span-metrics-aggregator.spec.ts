@@ -180,6 +180,32 @@ describe('SpanMetricsAggregator: runs of alike spans (the per-span fast path)', 
     ]);
   });
 
+  it('sums durations exactly past what a double holds exactly', () => {
+    const a = new SpanMetricsAggregator();
+    const long = (ns: bigint): Span => ({
+      ...span(3, 'op', 0),
+      endTimeUnixNano: 1_000_000_000n + ns,
+    });
+    const ds = [2n ** 51n + 7n, 2n ** 51n + 9n, 2n ** 51n + 11n, 2n ** 53n + 3n, 1n, 5n];
+    a.observe(T, batch(ds.map(long)), t0);
+    a.observe(T, batch([long(2n ** 52n - 2n)]), t0);
+    const [row] = a.drain();
+    expect(row.calls).toBe(7);
+    expect(row.durationSumNs).toBe(ds.reduce((x, y) => x + y, 0n) + 2n ** 52n - 2n);
+  });
+
+  it('keeps spans of one name apart by tool and model within one batch', () => {
+    const a = new SpanMetricsAggregator();
+    const tools = ['search', 'fetch', 'search', '', 'fetch', 'search'];
+    a.observe(
+      T,
+      batch(tools.map((t, i) => span(i + 1, 'execute_tool', 1, t ? [str('tool.name', t)] : []))),
+      t0,
+    );
+    const calls = Object.fromEntries(a.drain().map((r) => [r.toolName, r.calls]));
+    expect(calls).toEqual({ search: 3, fetch: 2, '': 1 });
+  });
+
   it('keeps dimensions apart per resource (service)', () => {
     const a = new SpanMetricsAggregator();
     const data = batch([span(1, 'op', 1)], 'svc-1');

@@ -41,6 +41,14 @@ export const OVERFLOW_SPAN_NAME = '__overflow__';
 const MAX_VALUE_CHARS = 256;
 const MINUTE_MS = 60_000;
 const BOUNDS_NS = SPAN_DURATION_BOUNDS_MS.map((ms) => BigInt(ms) * 1_000_000n);
+/** The same bounds as numbers (exact: far below 2^53 ns). */
+const BOUNDS_NUM = SPAN_DURATION_BOUNDS_MS.map((ms) => ms * 1_000_000);
+/**
+ * A series sums durations as a number while that stays exact (below 2^52 ns, ~52 days) and
+ * moves the sum into its bigint past that: a bigint addition per span allocated a bigint per
+ * span.
+ */
+const EXACT_SUM = 2 ** 52;
 /**
  * Candidates held per series: twice what is written, because whether a trace is kept is known
  * only after decision_wait, when the choice among errors and slow spans has been made.
@@ -86,6 +94,8 @@ interface Series {
   calls: number;
   errors: number;
   durationSumNs: bigint;
+  /** The part of the sum not yet moved into durationSumNs (< EXACT_SUM + one duration). */
+  durationSumSmall: number;
   buckets: number[];
   exemplars: Candidate[];
 }
@@ -110,10 +120,50 @@ function stringAttr(
   return '';
 }
 
+/**
+ * The span's TOOL_KEYS and MODEL_KEYS values in one pass over its attributes, into `out` in
+ * that order (the first non-empty string of each key; '' for none): stringAttr per key list
+ * read the attributes four times per span.
+ */
+function spanDims(
+  attrs: readonly { key: string; value: { stringValue?: string } }[],
+  out: string[],
+): void {
+  out[0] = out[1] = out[2] = out[3] = '';
+  for (const kv of attrs) {
+    const k = kv.key;
+    const i =
+      k === TOOL_KEYS[0]
+        ? 0
+        : k === TOOL_KEYS[1]
+          ? 1
+          : k === MODEL_KEYS[0]
+            ? 2
+            : k === MODEL_KEYS[1]
+              ? 3
+              : -1;
+    if (i >= 0 && out[i] === '' && kv.value.stringValue) out[i] = kv.value.stringValue;
+  }
+}
+
 /** Index of the histogram bucket a duration falls in (bounds inclusive). */
 export function bucketIndex(durationNs: bigint): number {
   for (let i = 0; i < BOUNDS_NS.length; i++) if (durationNs <= BOUNDS_NS[i]) return i;
   return BOUNDS_NS.length;
+}
+
+/** bucketIndex of a duration given as a number of ns (exact below 2^53; larger: the last). */
+function bucketIndexNum(durationNs: number): number {
+  for (let i = 0; i < BOUNDS_NUM.length; i++) if (durationNs <= BOUNDS_NUM[i]) return i;
+  return BOUNDS_NUM.length;
+}
+
+/** Series already found in one observe() call for one resource, by span name. */
+interface Found {
+  tool: string;
+  model: string;
+  series: Series;
+  overflow: boolean;
 }
 
 function better(a: Candidate, b: Candidate): number {
@@ -144,45 +194,55 @@ export class SpanMetricsAggregator {
   /** Counts every span of `data` for `tenantId` in the minute of `now`. */
   observe(tenantId: string, data: TracesData, now: number): void {
     const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
-    // Every span is counted, so the per-span work avoids allocating: consecutive spans with the
-    // same dimensions reuse the series found last (no key string), and consecutive spans of
+    // Every span is counted, so the per-span work avoids allocating: spans whose dimensions
+    // were seen earlier in this call (per resource: the span name is interned by the decoder,
+    // so its lookup is cheap) reuse their series (no key string), and consecutive spans of
     // one trace reuse its hex id.
-    let last: Series | undefined;
-    let lastOverflow = false;
-    let lastName = '';
-    let lastTool = '';
-    let lastModel = '';
     let lastTrace: Uint8Array | undefined;
     let lastTraceHex = '';
+    const found = new Map<string, Found[]>();
+    const dims = ['', '', '', ''];
     for (const rs of data.resourceSpans) {
       const service = text(stringAttr(rs.resource?.attributes ?? [], RESOURCE_KEYS));
-      last = undefined;
+      found.clear();
       for (const ss of rs.scopeSpans) {
         for (const span of ss.spans) {
           const start = span.startTimeUnixNano;
           const duration = span.endTimeUnixNano > start ? span.endTimeUnixNano - start : 0n;
+          const durationNum = Number(duration);
           const error = span.status?.code === StatusCode.Error;
           const name = text(span.name);
-          const tool = text(stringAttr(span.attributes, TOOL_KEYS));
-          const model = text(stringAttr(span.attributes, MODEL_KEYS));
-          let s: Series;
-          if (last !== undefined && name === lastName && tool === lastTool && model === lastModel) {
-            s = last;
-            if (lastOverflow) this.overflowed++;
-          } else {
+          spanDims(span.attributes, dims);
+          const tool = text(dims[0] || dims[1]);
+          const model = text(dims[2] || dims[3]);
+          let list = found.get(name);
+          let f: Found | undefined;
+          if (list === undefined) found.set(name, (list = []));
+          else
+            for (const e of list)
+              if (e.tool === tool && e.model === model) {
+                f = e;
+                break;
+              }
+          if (f === undefined) {
             const before = this.overflowed;
-            s = this.seriesFor(tenantId, minute, service, name, tool, model);
-            last = s;
-            lastOverflow = this.overflowed !== before;
-            lastName = name;
-            lastTool = tool;
-            lastModel = model;
-          }
+            const series = this.seriesFor(tenantId, minute, service, name, tool, model);
+            // seriesFor counted this span if it overflowed; later ones are counted below
+            f = { tool, model, series, overflow: this.overflowed !== before };
+            list.push(f);
+          } else if (f.overflow) this.overflowed++;
+          const s = f.series;
           s.lastSeen = now;
           s.calls++;
           if (error) s.errors++;
-          s.durationSumNs += duration;
-          s.buckets[bucketIndex(duration)]++;
+          if (durationNum < EXACT_SUM) {
+            s.durationSumSmall += durationNum;
+            if (s.durationSumSmall >= EXACT_SUM) {
+              s.durationSumNs += BigInt(s.durationSumSmall);
+              s.durationSumSmall = 0;
+            }
+          } else s.durationSumNs += duration;
+          s.buckets[bucketIndexNum(durationNum)]++;
           if (span.traceId.length === 16) {
             if (lastTrace === undefined || !sameBytes(lastTrace, span.traceId)) {
               lastTrace = span.traceId;
@@ -239,7 +299,7 @@ export class SpanMetricsAggregator {
         model: s.model,
         calls: s.calls,
         errors: s.errors,
-        durationSumNs: s.durationSumNs,
+        durationSumNs: s.durationSumNs + BigInt(s.durationSumSmall),
         bucketCounts: s.buckets,
         exemplarTraceIds: best.map((c) => c.traceId),
         exemplars: best.map((c) => ({
@@ -301,6 +361,7 @@ export class SpanMetricsAggregator {
       calls: 0,
       errors: 0,
       durationSumNs: 0n,
+      durationSumSmall: 0,
       buckets: new Array<number>(BOUNDS_NS.length + 1).fill(0),
       exemplars: [],
     };
