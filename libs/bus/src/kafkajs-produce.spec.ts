@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { registerKafkaCodecs } from './codecs';
-import { encodeProduceBody, patchKafkajsProduce } from './kafkajs-produce';
+import { encodeProduceBody, nativeCrc32c, patchKafkajsProduce } from './kafkajs-produce';
 
 const kafkajs = createRequire(__filename);
 const produceV3 = kafkajs('kafkajs/src/protocol/requests/produce/v3/request') as (
@@ -79,6 +79,18 @@ describe('Produce request bodies written in one pass (kafkajs-produce.ts)', () =
 
   it('applies to the kafkajs version installed (fails on an upgrade that moved its modules)', () => {
     expect(patchKafkajsProduce()).toBe(true);
+  });
+
+  it("checksums with the native CRC-32C here, equal to kafkajs's own on any bytes", () => {
+    const native = nativeCrc32c();
+    expect(native).toBeDefined();
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 5000 }), (a) => {
+        const b = Buffer.from(a);
+        expect(native!(b)).toBe(crc32C(b));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("writes kafkajs's bytes exactly, for any request of the shape Custodian sends", async () => {
