@@ -18,7 +18,9 @@
  * Load: per step, three telemetrygen processes over OTLP/HTTP, 10 spans per trace (root + 9
  * children) with agent attributes (policy.ts): 90% healthy runs, 5% failed runs (status Error),
  * 5% slow runs (span duration 2 s); exact trace counts, so the kept sets can be checked.
- * Each (system, rate) step runs in a fresh system process. Per step it records: offered and
+ * Each (system, rate) step runs in a fresh system process, which first serves
+ * BENCH_WARMUP_SECONDS of the same load untimed (drained, then the sink is reset): both systems
+ * are measured warm. Per step it records: offered and
  * accepted spans/s, CPU seconds of the system process (from /proc) → spans per CPU-second and
  * CPU s per million spans, peak RSS, the system's own refusal/drop counters, end-to-end latency
  * (span start at the generator → last span of the trace at the sink) p50/p90/p99, and the kept
@@ -33,6 +35,7 @@
  * Options (environment):
  *   BENCH_RATES=5000,10000,20000,30000,40000,60000,80000   offered spans/s per step
  *   BENCH_STEP_SECONDS=30        load per step      BENCH_DECISION_WAIT=5s
+ *   BENCH_WARMUP_SECONDS=5       untimed load at the step's rate first, drained and discarded
  *   BENCH_SYSTEMS=collector,custodian                BENCH_CORE=1  BENCH_LOAD_CORE=0
  *   BENCH_STOP_AFTER=2           stop rising after this many unsustained steps in a row
  *   BENCH_OUT=bench/results/compare-<date>.jsonl     results (appended, one JSON per line)
@@ -86,6 +89,13 @@ const RATES = (
   .map(Number)
   .filter((n) => n > 0);
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? (SMOKE ? 6 : 30));
+/**
+ * Untimed load before each step, at the step's rate, then drained and forgotten: both systems
+ * are measured warm, as a long-running deployment is, not on their first seconds of traffic
+ * (V8's optimizing compiler alone burned ~11% of a core in Custodian's first 10 s of a 5k step,
+ * ~4.5% after; a Go binary has no such phase). 0 measures cold processes.
+ */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? (SMOKE ? 0 : 5));
 const DECISION_WAIT = process.env.BENCH_DECISION_WAIT ?? (SMOKE ? '2s' : '5s');
 const DECISION_WAIT_MS = Number(/^(\d+)s$/.exec(DECISION_WAIT)?.[1] ?? '5') * 1000;
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'collector,custodian').split(',') as SystemName[];
@@ -213,11 +223,12 @@ function generate(
   target: Running,
   category: Category,
   tracesPerSec: number,
+  seconds = STEP_SECONDS,
 ): Promise<Generated> | undefined {
   if (tracesPerSec <= 0) return undefined;
   const workers = Math.max(1, Math.ceil((tracesPerSec * SPANS_PER_TRACE) / SPANS_PER_WORKER));
   const perWorker = tracesPerSec / workers;
-  const tracesEach = Math.max(1, Math.round(perWorker * STEP_SECONDS));
+  const tracesEach = Math.max(1, Math.round(perWorker * seconds));
   const args = [
     'traces',
     `--otlp-endpoint=${target.otlpHttp}`,
@@ -295,6 +306,25 @@ function systemCounters(system: SystemName, text: string, tenant?: string) {
   };
 }
 
+/** Drained: decision_wait has passed since the last span was sent and the sink is quiet. */
+async function drained(sink: SinkProcess, loadEnd: number): Promise<void> {
+  let last = -1;
+  await waitUntil(
+    'sink quiet',
+    async () => {
+      const s = await sink.stats();
+      const quiet =
+        Date.now() - loadEnd > DECISION_WAIT_MS + 2000 &&
+        s.spans === last &&
+        (s.lastReceiptMs === 0 || Date.now() - s.lastReceiptMs > 2500);
+      last = s.spans;
+      return quiet ? true : undefined;
+    },
+    DECISION_WAIT_MS + 180_000,
+    1000,
+  );
+}
+
 async function runStep(
   system: SystemName,
   rate: number,
@@ -309,6 +339,18 @@ async function runStep(
       : await startCustodian(tenant!);
   const kafka = system === 'custodian' ? kafkaPid() : undefined;
   try {
+    const tracesPerSec = rate / SPANS_PER_TRACE;
+    if (WARMUP_SECONDS > 0) {
+      await Promise.all(
+        (Object.keys(MIX) as Category[])
+          .map((c) => generate(running, c, tracesPerSec * MIX[c], WARMUP_SECONDS))
+          .filter((g): g is Promise<Generated> => g !== undefined),
+      );
+      await drained(sink, Date.now());
+      await sink.reset();
+    }
+    // the system's counters run from its start: the step counts what they add from here
+    const counters0 = systemCounters(system, await scrape(running.metricsUrl), tenant?.tenantId);
     // Idle cost first (pollers, consumer fetch loops, timers): 3 s with no load.
     await sleep(500);
     const idle0 = cpuSeconds(running.proc.pid);
@@ -317,33 +359,21 @@ async function runStep(
     const cpu0 = cpuSeconds(running.proc.pid);
     const kafka0 = kafka ? cpuSeconds(kafka) : 0;
     const t0 = performance.now();
-    const tracesPerSec = rate / SPANS_PER_TRACE;
     const gens = (Object.keys(MIX) as Category[])
       .map((c) => generate(running, c, tracesPerSec * MIX[c]))
       .filter((g): g is Promise<Generated> => g !== undefined);
     const generated = await Promise.all(gens);
     const loadSeconds = (performance.now() - t0) / 1000;
-    const loadEnd = Date.now();
-    // Drained: decision_wait has passed since the last span was sent and the sink is quiet.
-    let last = -1;
-    await waitUntil(
-      'sink quiet',
-      async () => {
-        const s = await sink.stats();
-        const quiet =
-          Date.now() - loadEnd > DECISION_WAIT_MS + 2000 &&
-          s.spans === last &&
-          (s.lastReceiptMs === 0 || Date.now() - s.lastReceiptMs > 2500);
-        last = s.spans;
-        return quiet ? true : undefined;
-      },
-      DECISION_WAIT_MS + 180_000,
-      1000,
-    );
+    await drained(sink, Date.now());
     const cpu = cpuSeconds(running.proc.pid) - cpu0;
     const wall = (performance.now() - t0) / 1000;
     const kafkaCpu = kafka ? cpuSeconds(kafka) - kafka0 : undefined;
-    const counters = systemCounters(system, await scrape(running.metricsUrl), tenant?.tenantId);
+    const after = systemCounters(system, await scrape(running.metricsUrl), tenant?.tenantId);
+    const counters = {
+      accepted: after.accepted - counters0.accepted,
+      refused: after.refused - counters0.refused,
+      exported: after.exported - counters0.exported,
+    };
     const rss = peakRssMb(running.proc.pid);
     const traces = await sink.traces();
     const stats = await sink.stats();
@@ -386,6 +416,7 @@ async function runStep(
       system,
       offered_spans_per_sec: rate,
       step_seconds: STEP_SECONDS,
+      warmup_seconds: WARMUP_SECONDS,
       sent_spans: sentSpans,
       accepted_spans: counters.accepted,
       // Over the offered duration, unless the generators needed longer than their start-up and
@@ -472,6 +503,7 @@ async function main(): Promise<void> {
     smoke: SMOKE,
     rates: RATES,
     step_seconds: STEP_SECONDS,
+    warmup_seconds: WARMUP_SECONDS,
     decision_wait: DECISION_WAIT,
     systems,
     core: CORE,

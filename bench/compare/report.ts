@@ -23,6 +23,8 @@ export interface StepResult {
   system: SystemName;
   offered_spans_per_sec: number;
   step_seconds: number;
+  /** Untimed load before the step (the system measured warm); absent in older results: 0. */
+  warmup_seconds?: number;
   sent_spans: number;
   accepted_spans: number;
   accepted_spans_per_sec: number;
@@ -86,7 +88,11 @@ export function markdown(
       `kernel ${String(machine.kernel)}, Node ${String(machine.node)}, Kafka ${String(machine.kafka)}, ` +
       `Collector ${String(machine.collector)}, telemetrygen ${String(machine.telemetrygen)}. ` +
       `Each system pinned to one core; decision_wait ${decisionWait}; 10 spans per agent run, ` +
-      `5% failed and 5% slow runs.`,
+      `5% failed and 5% slow runs.` +
+      (rows.some((r) => r.warmup_seconds)
+        ? ` Each step measured after ${Math.max(...rows.map((r) => r.warmup_seconds ?? 0))} s of ` +
+          `untimed load at its rate, drained and discarded (both systems measured warm).`
+        : ' Each step measured from the first span of a fresh process (cold).'),
   );
   lines.push('');
   lines.push(
