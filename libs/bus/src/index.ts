@@ -20,4 +20,4 @@ export {
   type ProduceRequest,
   type OtlpProducerOptions,
 } from './producer';
-export { encodeProduceBody, patchKafkajsProduce } from './kafkajs-produce';
+export { encodeProduceBody } from './kafkajs-produce';

@@ -8,10 +8,10 @@
  * characters raise an event, where a run of token characters reaches MIN_TOKEN), and the checks
  * at those few positions (event, longRun), which read the string around them. For strings of
  * UNITS_MIN characters or more the loop runs in WebAssembly SIMD, 16 characters per step
- * (prefilter.wat; ~0.3 ns per character against ~3.7 for the JavaScript loop on the bench's
- * prompts), and answers the positions; the checks stay here, identical for both. The JavaScript
+ * (prefilter.wat; ~0.5 ns per character with the copy in, against ~3.7 for the JavaScript loop
+ * on the bench's prompts), and answers the positions; the checks stay here, identical for both. The JavaScript
  * loops remain for short strings (a call into WebAssembly costs more than they do) and where
- * WebAssembly SIMD is unavailable; prefilter-wasm.spec.ts holds the two to the same positions.
+ * WebAssembly SIMD is unavailable; prefilter.spec.ts holds the two to the same positions.
  *
  * Contract — conservative by construction: every position where ANY enabled alternative of the
  * combined pattern could match is listed (false candidates are fine, they cost one sticky
@@ -325,16 +325,20 @@ declare const WebAssembly: {
   Instance: new (module: object) => { exports: Record<string, unknown> };
 };
 
-/** Byte offset of the UTF-16 input in the scanner's memory; the unit before it stays 0 (NUL, a
- * character like any non-ASCII one to the tables: it starts nothing and ends any run). */
+/**
+ * Byte offset of the UTF-16 input in the scanner's memory; the unit before it stays 0 (NUL, a
+ * character like any non-ASCII one to the tables: it starts nothing and ends any run).
+ */
 const WASM_INPUT = 16;
 
 /** prefilter.wat, instantiated once per process (find() is synchronous: one user at a time). */
 class WasmScanner {
-  readonly scan: (len: number, out: number) => number;
+  private readonly scan: (len: number, out: number) => number;
   private readonly memory: WasmMemory;
-  bytes: Buffer;
+  private bytes: Buffer;
   words: Int32Array;
+  /** After run(): the index in `words` of the first hit. */
+  hitsAt = 0;
 
   constructor(instance: { exports: Record<string, unknown> }) {
     const exports = instance.exports as {
@@ -349,17 +353,21 @@ class WasmScanner {
   }
 
   /**
-   * Room for `len` units of input (and the 32 bytes the last 16-unit load may read past them)
-   * and `len` hits after it; answers the hits' byte offset.
+   * Runs the pass over `s`: answers the number of hits, which are `words[hitsAt, hitsAt + n)`.
+   * The memory holds the input (and the 32 bytes the last 16-unit load may read past it), then
+   * room for one hit per unit; it grows to the longest string seen.
    */
-  reserve(len: number): number {
+  run(s: string): number {
+    const len = s.length;
     const out = (WASM_INPUT + 2 * len + 32 + 15) & ~15;
     const need = out + 4 * len;
     if (need > this.bytes.length) {
       this.memory.grow(Math.ceil((need - this.bytes.length) / 65536));
       this.views();
     }
-    return out;
+    this.bytes.write(s, WASM_INPUT, 'utf16le');
+    this.hitsAt = out >> 2;
+    return this.scan(len, out);
   }
 
   private views(): void {
@@ -387,16 +395,14 @@ function wasmScanner(): WasmScanner | null {
 /**
  * The hits of the character pass over `s` (position << 2 | 2 for event, | 1 for a run reaching
  * MIN_TOKEN): from prefilter.wat with `simd`, else from the JavaScript loop's own tables and
- * rules. The two must agree on every string (prefilter-wasm.spec.ts).
+ * rules. The two must agree on every string (prefilter.spec.ts).
  */
 export function passHits(s: string, simd: boolean): number[] {
   const hits: number[] = [];
   const w = simd ? wasmScanner() : null;
   if (w) {
-    const out = w.reserve(s.length);
-    w.bytes.write(s, WASM_INPUT, 'utf16le');
-    const n = w.scan(s.length, out);
-    for (let k = out >> 2; k < (out >> 2) + n; k++) hits.push(w.words[k]);
+    const n = w.run(s);
+    for (let k = w.hitsAt; k < w.hitsAt + n; k++) hits.push(w.words[k]);
     return hits;
   }
   let run = 0;
@@ -461,7 +467,7 @@ export class CandidateFinder {
     const len = s.length;
     if (len >= UNITS_MIN && len <= UNITS_MAX) {
       const w = this.simd ? wasmScanner() : null;
-      if (w) this.findInWasm(s, len, w);
+      if (w) this.findInWasm(s, w);
       else this.findInUnits(s, len);
     } else this.findInChars(s, len);
     if (this.count > 1) this.sort();
@@ -514,12 +520,10 @@ export class CandidateFinder {
    * SIMD): it lists the positions where the loop above would call longRun (bit 0) or event
    * (bit 1), and only those are visited here, with the same calls in the same order.
    */
-  private findInWasm(s: string, len: number, w: WasmScanner): void {
-    const out = w.reserve(len);
-    w.bytes.write(s, WASM_INPUT, 'utf16le');
-    const n = w.scan(len, out);
+  private findInWasm(s: string, w: WasmScanner): void {
+    const n = w.run(s);
     const hits = w.words;
-    for (let k = out >> 2, end = k + n; k < end; k++) {
+    for (let k = w.hitsAt, end = k + n; k < end; k++) {
       const h = hits[k];
       const i = h >>> 2;
       if (h & 1) this.longRun(s, i + 1 - MIN_TOKEN);
