@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { patchKafkajsRequestQueue } from './kafkajs-request-queue';
+import { REQUEST_TIMEOUT_CHECK_MS, patchKafkajsRequestQueue } from './kafkajs-request-queue';
 
 interface Entry {
   correlationId: number;
@@ -19,6 +19,8 @@ interface RequestQueue {
   maybeThrottle(ms: number): void;
   checkPendingRequests(): void;
   destroy(): void;
+  scheduleRequestTimeoutCheck(): void;
+  requestTimeoutIntervalId?: NodeJS.Timeout;
 }
 const RequestQueueClass = createRequire(__filename)('kafkajs/src/network/requestQueue') as new (
   opts: object,
@@ -26,27 +28,37 @@ const RequestQueueClass = createRequire(__filename)('kafkajs/src/network/request
 
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined };
 
-function queue(maxInFlightRequests: number | null = null): RequestQueue {
+function queue(
+  maxInFlightRequests: number | null = null,
+  timeouts: {
+    requestTimeout?: number;
+    enforceRequestTimeout?: boolean;
+    isConnected?: () => boolean;
+  } = {},
+): RequestQueue {
   return new RequestQueueClass({
     maxInFlightRequests,
     requestTimeout: 30_000,
     enforceRequestTimeout: false,
+    ...timeouts,
     clientId: 'spec',
     broker: 'localhost:9092',
     logger: silent,
   });
 }
 
-function request(correlationId: number, sent: number[]) {
+function request(correlationId: number, sent: number[], requestTimeout?: number) {
+  const entry: Entry = {
+    correlationId,
+    apiKey: 1,
+    apiName: 'Fetch',
+    apiVersion: 11,
+    resolve: () => undefined,
+    reject: () => undefined,
+  };
   return {
-    entry: {
-      correlationId,
-      apiKey: 1,
-      apiName: 'Fetch',
-      apiVersion: 11,
-      resolve: () => undefined,
-      reject: () => undefined,
-    },
+    requestTimeout,
+    entry,
     expectResponse: true,
     sendRequest: () => sent.push(correlationId),
   };
@@ -116,5 +128,53 @@ describe('kafkajs RequestQueue timer only while a request waits', () => {
     expect(q.pending).toHaveLength(0);
     q.destroy();
     expect(q.throttleCheckTimeoutId).toBeNull();
+  });
+});
+
+describe('kafkajs RequestQueue time-out check', () => {
+  /** The period of the queue's time-out interval (Node keeps it on the Timeout object). */
+  const period = (q: RequestQueue) =>
+    (q.requestTimeoutIntervalId as unknown as { _idleTimeout: number } | undefined)?._idleTimeout;
+
+  it('checks once a second, not every 100 ms as kafkajs did', () => {
+    patchKafkajsRequestQueue();
+    const q = queue(null, { requestTimeout: 10_000, enforceRequestTimeout: true });
+    q.scheduleRequestTimeoutCheck();
+    expect(period(q)).toBe(REQUEST_TIMEOUT_CHECK_MS);
+    q.destroy();
+  });
+
+  it('arms no check when time-outs are not enforced', () => {
+    patchKafkajsRequestQueue();
+    const q = queue(null, { requestTimeout: 10_000, enforceRequestTimeout: false });
+    q.scheduleRequestTimeoutCheck();
+    expect(q.requestTimeoutIntervalId).toBeUndefined();
+  });
+
+  it('still times out a request that got no answer, and stops checking once disconnected', async () => {
+    patchKafkajsRequestQueue();
+    let connected = true;
+    const q = queue(null, {
+      requestTimeout: 40,
+      enforceRequestTimeout: true,
+      isConnected: () => connected,
+    });
+    q.scheduleRequestTimeoutCheck();
+    expect(period(q)).toBe(40);
+    const rejected: unknown[] = [];
+    const sent: number[] = [];
+    const r = request(7, sent, 40);
+    r.entry.reject = (e: unknown) => rejected.push(e);
+    q.push(r);
+    expect(sent).toEqual([7]);
+    await sleep(150);
+    expect(rejected).toHaveLength(1);
+    expect(String((rejected[0] as Error).message)).toMatch(/timed out/i);
+    connected = false;
+    await sleep(100);
+    // destroy() cleared the interval: a cleared Timeout no longer has its callback
+    expect(
+      (q.requestTimeoutIntervalId as unknown as { _onTimeout: unknown })._onTimeout,
+    ).toBeNull();
   });
 });

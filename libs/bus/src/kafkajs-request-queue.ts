@@ -14,6 +14,15 @@
  * checkPendingRequests() directly. The marginal-throttle case of kafkajs PR #1532 (a throttle
  * that ends within the millisecond) still gets a timer, since its request is pending.
  *
+ * The same queue also checks its in-flight requests for time-outs, with a setInterval of
+ * min(requestTimeout, 100 ms) per connection for as long as the connection lives: with five broker
+ * connections, 50 wake-ups a second with nothing to time out. The replacement checks once a
+ * second (REQUEST_TIMEOUT_CHECK_MS; less if requestTimeout is shorter), so a request times out at
+ * most a second late — against Custodian's 10 s requestTimeout, and the gateway's own produce
+ * deadline is a separate timer. Together with the event-loop-delay monitor's resolution
+ * (libs/ops/src/metrics.ts), this took an idle gateway+worker process from ~250 to ~55 epoll waits
+ * a second.
+ *
  * Like kafkajs-encoder.ts this reaches into kafkajs's internals (pinned at 2.2.4); if a future
  * version moves or changes the RequestQueue, the patch is skipped rather than half-applied, and
  * kafkajs-request-queue.spec.ts fails so the upgrade is noticed.
@@ -23,8 +32,24 @@ import { kafkajsInternal } from './kafkajs-internals';
 /** kafkajs's own re-check interval while requests wait for an in-flight slot. */
 const CHECK_PENDING_REQUESTS_INTERVAL = 10;
 
+/** How often in-flight requests are checked for time-outs (kafkajs: every 100 ms). */
+export const REQUEST_TIMEOUT_CHECK_MS = 1000;
+
+interface InflightRequest {
+  sentAt: number;
+  requestTimeout: number;
+  timeoutRequest(): void;
+}
+
 interface RequestQueueInternals {
   pending: unknown[];
+  inflight: Map<number, InflightRequest>;
+  requestTimeout: number;
+  enforceRequestTimeout: boolean;
+  requestTimeoutIntervalId?: NodeJS.Timeout;
+  isConnected(): boolean;
+  destroy(): void;
+  scheduleRequestTimeoutCheck(): void;
   throttledUntil: number;
   throttleCheckTimeoutId: NodeJS.Timeout | null;
   checkPendingRequests(): void;
@@ -44,7 +69,9 @@ export function patchKafkajsRequestQueue(): boolean {
   if (
     typeof proto?.scheduleCheckPendingRequests !== 'function' ||
     typeof proto.checkPendingRequests !== 'function' ||
-    !proto.scheduleCheckPendingRequests.toString().includes('throttleCheckTimeoutId')
+    typeof proto.scheduleRequestTimeoutCheck !== 'function' ||
+    !proto.scheduleCheckPendingRequests.toString().includes('throttleCheckTimeoutId') ||
+    !proto.scheduleRequestTimeoutCheck.toString().includes('requestTimeoutIntervalId')
   ) {
     return false;
   }
@@ -59,6 +86,22 @@ export function patchKafkajsRequestQueue(): boolean {
         this.checkPendingRequests();
       },
       untilUnthrottled > 0 ? untilUnthrottled : CHECK_PENDING_REQUESTS_INTERVAL,
+    );
+  };
+  proto.scheduleRequestTimeoutCheck = function scheduleRequestTimeoutCheck(
+    this: RequestQueueInternals,
+  ): void {
+    if (!this.enforceRequestTimeout) return;
+    this.destroy();
+    this.requestTimeoutIntervalId = setInterval(
+      () => {
+        const now = Date.now();
+        this.inflight.forEach((request) => {
+          if (now - request.sentAt > request.requestTimeout) request.timeoutRequest();
+        });
+        if (!this.isConnected()) this.destroy();
+      },
+      Math.min(this.requestTimeout, REQUEST_TIMEOUT_CHECK_MS),
     );
   };
   patched = true;
