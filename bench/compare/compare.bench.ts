@@ -35,9 +35,11 @@
  * Options (environment):
  *   BENCH_RATES=5000,10000,20000,30000,40000,60000,80000   offered spans/s per step
  *   BENCH_STEP_SECONDS=30        load per step      BENCH_DECISION_WAIT=5s
- *   BENCH_WARMUP_SECONDS=5       untimed load at the step's rate first, drained and discarded
+ *   BENCH_WARMUP_SECONDS=30      untimed load at the step's rate first, drained and discarded
  *   BENCH_SYSTEMS=collector,custodian                BENCH_CORE=1  BENCH_LOAD_CORE=0
  *   BENCH_REDIS_DB=9             the Redis database Custodian uses in the bench (emptied first)
+ *   BENCH_NODE_ARGS=...          node options for Custodian (e.g. --cpu-prof --cpu-prof-dir=DIR)
+ *   BENCH_STDOUT=FILE            append Custodian's stdout (log lines, --trace-gc output) to FILE
  *   BENCH_STOP_AFTER=2           stop rising after this many unsustained steps in a row
  *   BENCH_OUT=bench/results/compare-<date>.jsonl     results (appended, one JSON per line)
  *   BENCH_RESUME=1               skip (system, rate) steps already in BENCH_OUT
@@ -94,15 +96,20 @@ const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? (SMOKE ? 6 : 30));
 /**
  * Untimed load before each step, at the step's rate, then drained and forgotten: both systems
  * are measured warm, as a long-running deployment is, not on their first seconds of traffic
- * (V8's optimizing compiler alone burned ~11% of a core in Custodian's first 10 s of a 5k step,
- * ~4.5% after; a Go binary has no such phase). 0 measures cold processes.
+ * (a Go binary has no such phase). 0 measures cold processes. 30 s because V8 optimizes a function
+ * only after enough calls, and at 5k spans/s the per-batch ones (compression, produce, export,
+ * tail decisions) get there late: with 5 s, `--trace-opt` showed ~290 TurboFan compilations and
+ * 1.4 CPU-seconds of background compiling inside the measured 30 s of a 5k step — ~4.7% of a
+ * core, most of what the step charged Custodian beyond its per-span cost; with 30 s, ~0.6 s.
  */
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? (SMOKE ? 0 : 5));
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? (SMOKE ? 0 : 30));
 const DECISION_WAIT = process.env.BENCH_DECISION_WAIT ?? (SMOKE ? '2s' : '5s');
 const DECISION_WAIT_MS = Number(/^(\d+)s$/.exec(DECISION_WAIT)?.[1] ?? '5') * 1000;
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'collector,custodian').split(',') as SystemName[];
 const CORE = process.env.BENCH_CORE ?? '1';
 const LOAD_CORE = process.env.BENCH_LOAD_CORE ?? '0';
+/** Custodian's stdout (its log, and what BENCH_NODE_ARGS such as --trace-gc print), appended. */
+const STDOUT = process.env.BENCH_STDOUT;
 const STOP_AFTER = Number(process.env.BENCH_STOP_AFTER ?? 2);
 const COLLECTOR = process.env.OTELCOL ?? join(BIN, 'otelcol-custodian');
 const TELEMETRYGEN = process.env.TELEMETRYGEN ?? join(BIN, 'telemetrygen');
@@ -206,6 +213,7 @@ async function startCustodian(tenant: BenchTenant): Promise<Running> {
     },
     (line) => {
       if (line.includes('"worker consuming"')) consuming = true;
+      if (STDOUT) appendFileSync(STDOUT, `${line}\n`);
     },
   );
   await waitUntil(`custodian ready (${proc.stderr().slice(-600)})`, async () => {
