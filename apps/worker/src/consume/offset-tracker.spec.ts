@@ -31,6 +31,15 @@ describe('OffsetTracker', () => {
     expect(t.committable()).toBe('4');
   });
 
+  it('tells which offsets it has already seen', () => {
+    const t = new OffsetTracker();
+    expect(t.seen(0n)).toBe(false);
+    t.add(5n, 1);
+    t.add('7', 0);
+    expect(['3', '5', '6', '7'].map((o) => t.seen(o))).toEqual([true, true, true, true]);
+    expect(t.seen(8n)).toBe(false);
+  });
+
   it('refuses out-of-order records and over-release', () => {
     const t = new OffsetTracker();
     t.add(5n, 1);

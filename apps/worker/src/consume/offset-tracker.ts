@@ -23,6 +23,15 @@ export class OffsetTracker {
     if (units > 0) this.pending.set(o, units);
   }
 
+  /**
+   * Whether the record at `offset` was already added. A rebalance that leaves a partition with
+   * this worker still makes kafkajs fetch it again from the committed offset; the records up to
+   * the highest seen are already here (pending or done), and handling them again would throw.
+   */
+  seen(offset: string | bigint): boolean {
+    return BigInt(offset) <= this.highestSeen;
+  }
+
   /** `units` pieces of the record at `offset` are decided and delivered or durably queued. */
   release(offset: string | bigint, units = 1): void {
     const o = BigInt(offset);

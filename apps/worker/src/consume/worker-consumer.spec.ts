@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import pino from 'pino';
+import { OffsetTracker } from './offset-tracker';
 import { WorkerConsumer } from './worker-consumer';
 
 /** A kafkajs stand-in: the consumer's join event is fired by hand, the admin answers offsets. */
@@ -121,7 +122,7 @@ describe('WorkerConsumer', () => {
           trackers: Object.fromEntries(
             ['traces', 'logs', 'metrics'].map((sig) => [
               sig,
-              { pendingRecords: 0, committable: () => undefined },
+              { pendingRecords: 0, committable: () => undefined, seen: () => false },
             ]),
           ),
         }) as never,
@@ -154,6 +155,74 @@ describe('WorkerConsumer', () => {
     await batch;
     expect(handled).toEqual(['0', '1', '2', '3']);
     expect(paused).toBeGreaterThan(1);
+    await c.stop();
+  });
+
+  it('after a rebalance kept the partition, skips records kafkajs fetches again instead of crash-looping', async () => {
+    type EachBatch = (p: Record<string, unknown>) => Promise<void>;
+    let eachBatch: EachBatch | undefined;
+    const kafka = {
+      consumer: () => ({
+        events: { GROUP_JOIN: 'consumer.group_join' },
+        on: () => undefined,
+        connect: async () => undefined,
+        subscribe: async () => undefined,
+        run: async (o: { eachBatch: EachBatch }) => {
+          eachBatch = o.eachBatch;
+        },
+        stop: async () => undefined,
+        disconnect: async () => undefined,
+      }),
+      admin: () => ({ connect: async () => undefined, disconnect: async () => undefined }),
+    } as unknown as Kafka;
+    const handled: string[] = [];
+    const trackers = {
+      traces: new OffsetTracker(),
+      logs: new OffsetTracker(),
+      metrics: new OffsetTracker(),
+    };
+    const c = new WorkerConsumer(
+      kafka,
+      { groupId: 'g', tickMs: 60_000, drainTimeoutMs: 100, lagIntervalMs: 0 },
+      () =>
+        ({
+          // like PartitionProcessor: every record goes to the tracker, held until delivered
+          handle: async (r: { offset: string }) => {
+            trackers.traces.add(r.offset, 1);
+            handled.push(r.offset);
+          },
+          flushAll: async () => undefined,
+          close: () => undefined,
+          trackers,
+        }) as never,
+      pino({ level: 'silent' }),
+    );
+    await c.start();
+    const resolved: string[] = [];
+    const run = (offsets: string[]) =>
+      eachBatch!({
+        batch: {
+          topic: 'otlp.traces',
+          partition: 0,
+          messages: offsets.map((offset) => ({
+            offset,
+            value: Buffer.from('x'),
+            key: null,
+            headers: {},
+          })),
+        },
+        resolveOffset: (o: string) => resolved.push(o),
+        heartbeat: async () => undefined,
+        isRunning: () => true,
+        isStale: () => false,
+      });
+    await run(['10', '11', '12', '13']);
+    // The group rebalanced and gave partition 0 back to this worker; nothing was committed, so
+    // kafkajs fetches again from offset 10.
+    await run(['10', '11', '12', '13', '14', '15']);
+    expect(handled).toEqual(['10', '11', '12', '13', '14', '15']);
+    expect(resolved).toEqual(['10', '11', '12', '13', '10', '11', '12', '13', '14', '15']);
+    expect(trackers.traces.pendingRecords).toBe(6);
     await c.stop();
   });
 });

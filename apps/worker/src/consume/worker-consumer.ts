@@ -200,9 +200,17 @@ export class WorkerConsumer {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const signal = SIGNAL_OF[batch.topic];
         const proc = this.processor(batch.partition);
+        const tracker = proc.trackers[signal];
         let n = 0;
         for (const m of batch.messages) {
           if (!isRunning() || isStale()) break;
+          // After a rebalance that kept this partition here, kafkajs fetches it again from the
+          // committed offset, behind what this processor holds: those records are skipped, not
+          // handled twice (which threw, crash-looped the consumer and stalled the partition).
+          if (tracker.seen(m.offset)) {
+            resolveOffset(m.offset);
+            continue;
+          }
           if (this.opts.overloaded?.()) await this.waitForCapacity(heartbeat, isRunning);
           if (!isRunning() || isStale()) break;
           await proc.handle({
