@@ -20,8 +20,8 @@
  * second (REQUEST_TIMEOUT_CHECK_MS; less if requestTimeout is shorter), so a request times out at
  * most a second late — against Custodian's 10 s requestTimeout, and the gateway's own produce
  * deadline is a separate timer. Together with the event-loop-delay monitor's resolution
- * (libs/ops/src/metrics.ts), this took an idle gateway+worker process from ~250 to ~55 epoll waits
- * a second.
+ * (libs/ops/src/metrics.ts), this took an idle gateway+worker process from ~250 to ~60–75 epoll
+ * waits a second.
  *
  * Like kafkajs-encoder.ts this reaches into kafkajs's internals (pinned at 2.2.4); if a future
  * version moves or changes the RequestQueue, the patch is skipped rather than half-applied, and

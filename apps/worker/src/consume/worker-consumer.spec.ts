@@ -40,6 +40,28 @@ function fakeKafka(committed: Record<string, Record<number, string>>) {
   return { kafka, join, consumerOpts };
 }
 
+type EachBatch = (p: Record<string, unknown>) => Promise<void>;
+
+/** A kafkajs stand-in that hands back the eachBatch handler the consumer runs with. */
+function batchKafka() {
+  let handler: EachBatch | undefined;
+  const kafka = {
+    consumer: () => ({
+      events: { GROUP_JOIN: 'consumer.group_join' },
+      on: () => undefined,
+      connect: async () => undefined,
+      subscribe: async () => undefined,
+      run: async (o: { eachBatch: EachBatch }) => {
+        handler = o.eachBatch;
+      },
+      stop: async () => undefined,
+      disconnect: async () => undefined,
+    }),
+    admin: () => ({ connect: async () => undefined, disconnect: async () => undefined }),
+  } as unknown as Kafka;
+  return { kafka, eachBatch: () => handler! };
+}
+
 describe('WorkerConsumer', () => {
   it('measures committed lag of the partitions it owns only, from the low watermark when nothing is committed', async () => {
     const f = fakeKafka({ 'otlp.traces': { 1: '90', 3: '-1' }, 'otlp.logs': { 1: '101' } });
@@ -82,22 +104,7 @@ describe('WorkerConsumer', () => {
   });
 
   it('reads no further record while the sinks are over their bound, heartbeating meanwhile', async () => {
-    type EachBatch = (p: Record<string, unknown>) => Promise<void>;
-    let eachBatch: EachBatch | undefined;
-    const kafka = {
-      consumer: () => ({
-        events: { GROUP_JOIN: 'consumer.group_join' },
-        on: () => undefined,
-        connect: async () => undefined,
-        subscribe: async () => undefined,
-        run: async (o: { eachBatch: EachBatch }) => {
-          eachBatch = o.eachBatch;
-        },
-        stop: async () => undefined,
-        disconnect: async () => undefined,
-      }),
-      admin: () => ({ connect: async () => undefined, disconnect: async () => undefined }),
-    } as unknown as Kafka;
+    const { kafka, eachBatch } = batchKafka();
     let pending = 0;
     const handled: string[] = [];
     let paused = 0;
@@ -130,7 +137,7 @@ describe('WorkerConsumer', () => {
     );
     await c.start();
     let beats = 0;
-    const batch = eachBatch!({
+    const batch = eachBatch()({
       batch: {
         topic: 'otlp.traces',
         partition: 0,
@@ -159,22 +166,7 @@ describe('WorkerConsumer', () => {
   });
 
   it('after a rebalance kept the partition, skips records kafkajs fetches again instead of crash-looping', async () => {
-    type EachBatch = (p: Record<string, unknown>) => Promise<void>;
-    let eachBatch: EachBatch | undefined;
-    const kafka = {
-      consumer: () => ({
-        events: { GROUP_JOIN: 'consumer.group_join' },
-        on: () => undefined,
-        connect: async () => undefined,
-        subscribe: async () => undefined,
-        run: async (o: { eachBatch: EachBatch }) => {
-          eachBatch = o.eachBatch;
-        },
-        stop: async () => undefined,
-        disconnect: async () => undefined,
-      }),
-      admin: () => ({ connect: async () => undefined, disconnect: async () => undefined }),
-    } as unknown as Kafka;
+    const { kafka, eachBatch } = batchKafka();
     const handled: string[] = [];
     const trackers = {
       traces: new OffsetTracker(),
@@ -200,7 +192,7 @@ describe('WorkerConsumer', () => {
     await c.start();
     const resolved: string[] = [];
     const run = (offsets: string[]) =>
-      eachBatch!({
+      eachBatch()({
         batch: {
           topic: 'otlp.traces',
           partition: 0,
