@@ -98,7 +98,7 @@ export class WorkerConsumer {
       maxBytesPerPartition: opts.fetchMaxBytesPerPartition ?? 32 * 1024 * 1024,
       ...(opts.fetchMaxBytes !== undefined ? { maxBytes: opts.fetchMaxBytes } : {}),
       minBytes: opts.fetchMinBytes ?? 64 * 1024,
-      maxWaitTimeInMs: opts.fetchMaxWaitMs ?? 100,
+      maxWaitTimeInMs: opts.fetchMaxWaitMs ?? 500,
       allowAutoTopicCreation: false,
     });
     this.admin = kafka.admin();
