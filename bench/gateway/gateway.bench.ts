@@ -28,6 +28,7 @@ import { cpus } from 'node:os';
 import { Client, Metadata, credentials } from '@grpc/grpc-js';
 import { mintApiKey } from '@custodian/auth';
 import { ApiKeyRepository, TenantRepository, createPrismaClient } from '@custodian/db';
+import { EVENT_LOOP_MONITOR_MS } from '@custodian/ops';
 import { encodeTraces, type KeyValue, type Span, type TracesData } from '@custodian/otlp';
 
 const ROOT = join(__dirname, '..', '..');
@@ -134,6 +135,11 @@ function peakRssMb(pid: number): number {
 }
 
 type Send = (body: Uint8Array) => Promise<number>;
+/**
+ * Failed requests by answer: the HTTP status, or for gRPC 500 + the status code (514 is
+ * UNAVAILABLE, 508 RESOURCE_EXHAUSTED).
+ */
+type Failures = Record<number, number>;
 
 function httpSender(port: number, key: string): Send {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -188,17 +194,21 @@ async function closedLoop(send: Send, bodies: Uint8Array[], concurrency: number,
   const end = Date.now() + seconds * 1000;
   let ok = 0;
   let failed = 0;
+  const failures: Failures = {};
   let i = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (Date.now() < end) {
         const status = await send(bodies[i++ % bodies.length]);
         if (status === 200) ok++;
-        else failed++;
+        else {
+          failed++;
+          failures[status] = (failures[status] ?? 0) + 1;
+        }
       }
     }),
   );
-  return { ok, failed };
+  return { ok, failed, failures };
 }
 
 async function openLoop(
@@ -209,6 +219,7 @@ async function openLoop(
 ) {
   const latencies: number[] = [];
   let failed = 0;
+  const failures: Failures = {};
   const interval = 1000 / requestsPerSecond;
   const start = performance.now();
   const total = Math.floor(requestsPerSecond * seconds);
@@ -229,7 +240,10 @@ async function openLoop(
     pending.push(
       send(bodies[n % bodies.length]).then((status) => {
         if (status === 200) latencies.push(performance.now() - t0);
-        else failed++;
+        else {
+          failed++;
+          failures[status] = (failures[status] ?? 0) + 1;
+        }
       }),
     );
   }
@@ -238,7 +252,15 @@ async function openLoop(
   const q = (p: number) =>
     Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] * 100) /
     100;
-  return { p50: q(0.5), p99: q(0.99), max: q(1), ok: latencies.length, failed, behind };
+  return {
+    p50: q(0.5),
+    p99: q(0.99),
+    max: q(1),
+    ok: latencies.length,
+    failed,
+    failures,
+    behind,
+  };
 }
 
 type GcCounts = Record<
@@ -328,7 +350,8 @@ function gauge(text: string, name: string): number {
 
 /**
  * The gateway's event-loop delay since the previous scrape (prom-client resets its histogram
- * at each scrape), in ms beyond prom-client's 10 ms sampling interval, and its memory split:
+ * at each scrape), in ms beyond the monitor's sampling interval (EVENT_LOOP_MONITOR_MS), and
+ * its memory split:
  * V8 heap and Buffer (external) memory, in MB.
  */
 async function opsFigures(opsPort: number) {
@@ -341,7 +364,9 @@ async function opsFigures(opsPort: number) {
     histNow.set(h, buckets(text, h));
   }
   const ms = (name: string) =>
-    Math.round((gauge(text, `nodejs_eventloop_lag_${name}_seconds`) * 1000 - 10) * 100) / 100;
+    Math.round(
+      (gauge(text, `nodejs_eventloop_lag_${name}_seconds`) * 1000 - EVENT_LOOP_MONITOR_MS) * 100,
+    ) / 100;
   const mb = (name: string) => Math.round(gauge(text, name) / 1048576);
   return {
     event_loop_delay_p99_ms: ms('p99'),
@@ -382,6 +407,7 @@ async function measure(
       spans_per_sec_per_core: Math.round(spans / cpu),
       requests_ok: max.ok,
       requests_failed: max.failed,
+      failures_by_status: max.failures,
       cpu_seconds_per_million_spans: Math.round((cpu / spans) * 1e6 * 100) / 100,
       peak_rss_mb: peakRssMb(proc.pid!),
     }),
@@ -400,6 +426,7 @@ async function measure(
       max_ms: half.max,
       ...ops,
       requests_failed: half.failed,
+      failures_by_status: half.failures,
       requests_not_sent_generator_behind: half.behind,
       peak_rss_mb: peakRssMb(proc.pid!),
     }),

@@ -5,7 +5,14 @@ export {
   type Logger,
   type LoggerOptions,
 } from './logger';
-export { createMetricsRegistry, Counter, Gauge, Histogram, Registry } from './metrics';
+export {
+  createMetricsRegistry,
+  Counter,
+  EVENT_LOOP_MONITOR_MS,
+  Gauge,
+  Histogram,
+  Registry,
+} from './metrics';
 export {
   Readiness,
   withTimeout,
