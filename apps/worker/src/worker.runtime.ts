@@ -1,4 +1,4 @@
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapStatistics } from 'node:v8';
 import {
   Inject,
   Injectable,
@@ -9,6 +9,7 @@ import type { CustodianConfig } from '@custodian/config';
 import { DeadLetterProducer, KafkaAdmin, TOPICS, createKafka } from '@custodian/bus';
 import { PrismaService } from '@custodian/db';
 import {
+  applyHeapGrowing,
   CONFIG,
   Counter,
   Gauge,
@@ -22,7 +23,6 @@ import { WorkerConsumer } from './consume/worker-consumer';
 import {
   estimateDeliveryBytes,
   heapLimitWarning,
-  HEAP_GROWING_PERCENT,
   workerMemoryPlan,
   type WorkerMemoryPlan,
 } from './consume/memory-budget';
@@ -86,12 +86,9 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
       maxBytes: this.memory.tailBufferBytes,
       tenantMaxBytes: this.memory.tenantTailBufferBytes,
     });
-    // V8 picks a smaller heap growing factor for heaps under ~2 GiB (1.3–2× instead of 4×), so
-    // under the budget's --max-old-space-size it ran major GCs far more often; the growth set
-    // to 4× keeps the limit (the bound) and gives back most of that CPU (bench/worker,
-    // 1024 MiB, tail phase: 26.9k → 30.4k spans per CPU-second). Not a NODE_OPTIONS flag, so
-    // set here; it applies from the next collection on.
-    setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+    // V8 grows heaps under ~2 GiB cautiously, so under the budget's --max-old-space-size the
+    // worker ran major GCs far more often (libs/ops/src/heap.ts).
+    applyHeapGrowing();
     const heapWarning = heapLimitWarning(this.memory, getHeapStatistics().heap_size_limit);
     if (heapWarning) this.log.warn({ memory: this.memory }, heapWarning);
     else this.log.info({ memory: this.memory }, 'worker memory budget');

@@ -21,6 +21,7 @@ export {
   type ReadinessReport,
   type Phase,
 } from './readiness';
+export { applyHeapGrowing, HEAP_GROWING_PERCENT } from './heap';
 export { OpsServer } from './ops-server';
 export { OpsModule, type ProcessServices } from './ops.module';
 export { CONFIG, LOGGER, METRICS, READINESS } from './tokens';

@@ -104,13 +104,6 @@ export function workerMemoryPlan(
   };
 }
 
-/**
- * V8's heap growing factor for the worker, as `--heap-growing-percent` (factor 1 + n/100): the
- * factor V8 uses for heaps of 2 GiB and more. Below that V8 grows more cautiously, which under
- * the budget's heap limit meant far more major GCs (see worker.runtime.ts).
- */
-export const HEAP_GROWING_PERCENT = 300;
-
 /** The node flags that apply the plan's heap limit (for NODE_OPTIONS or a spawned worker). */
 export function heapFlags(plan: WorkerMemoryPlan): string[] {
   return [`--max-old-space-size=${plan.heapMiB}`];
