@@ -20,7 +20,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -525,7 +525,14 @@ async function main(): Promise<void> {
     ],
     {
       cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
+      // BENCH_GATEWAY_STDOUT=FILE appends the gateway's stdout (e.g. with --trace-gc) to FILE.
+      stdio: [
+        'ignore',
+        process.env.BENCH_GATEWAY_STDOUT
+          ? openSync(process.env.BENCH_GATEWAY_STDOUT, 'a')
+          : 'ignore',
+        'inherit',
+      ],
       env: {
         ...process.env,
         CUSTODIAN_API_KEY_PEPPER: PEPPER,
