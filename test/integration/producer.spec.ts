@@ -9,11 +9,13 @@ import pino from 'pino';
 import {
   HEADERS,
   OtlpProducer,
+  PRODUCER_LANES,
   ProduceFailedError,
   ProducerOverloadedError,
   TOPICS,
   createKafka,
 } from '@custodian/bus';
+import type { Kafka, Producer } from 'kafkajs';
 import { freePort } from '../support/ports';
 
 const logger = pino({ level: 'silent' });
@@ -107,5 +109,67 @@ describe('OtlpProducer', () => {
     await expect(first).rejects.toBeInstanceOf(ProduceFailedError);
     expect(Date.now() - t0).toBeLessThan(3000);
     await producer.disconnect().catch(() => undefined);
+  });
+
+  it('sends through several idempotent producers at once, one batch each, and Kafka has every record', async () => {
+    const kafka = createKafka(settings, logger, 'producer-lanes');
+    // Each kafkajs producer's sends, watched: how many are in flight, per producer and together.
+    const busy = new Map<Producer, number>();
+    let mostPerProducer = 0;
+    let mostProducers = 0;
+    const producerOf = kafka.producer.bind(kafka);
+    (kafka as { producer: Kafka['producer'] }).producer = (config) => {
+      const p = producerOf(config);
+      const send = p.sendBatch.bind(p);
+      p.sendBatch = async (batch) => {
+        busy.set(p, (busy.get(p) ?? 0) + 1);
+        mostPerProducer = Math.max(mostPerProducer, busy.get(p)!);
+        mostProducers = Math.max(mostProducers, [...busy.values()].filter((n) => n > 0).length);
+        try {
+          return await send(batch);
+        } finally {
+          busy.set(p, busy.get(p)! - 1);
+        }
+      };
+      return p;
+    };
+    const producer = new OtlpProducer(
+      kafka,
+      { gatewayId: 'gw-lanes', compression: 'lz4', timeoutMs: 10000, maxInflightBytes: 1 << 24 },
+      logger,
+    );
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await producer.connect();
+      const before = await admin.fetchTopicOffsets(TOPICS.traces);
+      const requests = 60;
+      await Promise.all(
+        Array.from({ length: requests }, (_, i) =>
+          producer.produce({
+            tenantId: 'lanes',
+            signal: 'traces',
+            receivedAt: 0,
+            records: [0, 1].map((k) => ({
+              partition: (i + k) % 6,
+              value: Buffer.from(randomUUID()),
+            })),
+          }),
+        ),
+      );
+      const after = await admin.fetchTopicOffsets(TOPICS.traces);
+      let added = 0;
+      for (const a of after)
+        added += Number(a.high) - Number(before.find((b) => b.partition === a.partition)!.high);
+      expect(added).toBe(requests * 2);
+      expect(PRODUCER_LANES).toBeGreaterThan(1);
+      expect(mostProducers).toBe(PRODUCER_LANES);
+      // kafkajs serializes an idempotent producer's requests per broker: a second send on the
+      // same producer would only wait for the first.
+      expect(mostPerProducer).toBe(1);
+    } finally {
+      await admin.disconnect();
+      await producer.disconnect();
+    }
   });
 });

@@ -14,6 +14,7 @@ export { BusModule, KafkaAdmin } from './bus.module';
 export { DeadLetterProducer, type DeadLetterRecord } from './dead-letter';
 export {
   OtlpProducer,
+  PRODUCER_LANES,
   ProducerOverloadedError,
   ProduceFailedError,
   type OtlpRecord,

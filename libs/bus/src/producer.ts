@@ -65,54 +65,71 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** Produce requests in flight to Kafka at once, each carrying many client requests. */
-const MAX_CONCURRENT_BATCHES = 5;
+/**
+ * Idempotent kafkajs producers the gateway sends through, each with its own producer id.
+ * kafkajs holds a lock per broker around each Produce request of an idempotent producer (its
+ * sequence numbers), so one producer has one request in flight per broker however many batches
+ * are ready, and a slow acknowledgement holds every client request queued behind it. Several
+ * producers keep several in flight; each has its own sequences per partition, so the broker's
+ * duplicate detection holds for each.
+ */
+export const PRODUCER_LANES = 3;
 /** Upper bound of one batch, below the broker's request size limit. */
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 
+interface Lane {
+  producer: Producer;
+  connected?: Promise<void>;
+  busy: boolean;
+}
+
 export class OtlpProducer {
-  private readonly producer: Producer;
+  private readonly lanes: Lane[];
   private inflightBytes = 0;
-  private connected?: Promise<void>;
   /**
-   * Client requests waiting for a produce slot. kafkajs sends one Produce request per send()
-   * and allows few in flight, so one send per client request caps throughput at a handful of
-   * requests per Kafka round trip; instead, everything that arrives while the slots are busy
-   * goes out together in the next sendBatch, and each client request is answered when the
-   * batch holding it is acknowledged.
+   * Client requests waiting for a produce slot. kafkajs sends one Produce request per send(),
+   * so one send per client request caps throughput at a few requests per Kafka round trip;
+   * instead, everything that arrives while the lanes are busy goes out together in the next
+   * sendBatch, and each client request is answered when the batch holding it is acknowledged.
    */
   private queue: Pending[] = [];
-  private batchesInFlight = 0;
 
   constructor(
     kafka: Kafka,
     private readonly opts: OtlpProducerOptions,
     private readonly logger: Logger,
   ) {
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 5,
-      allowAutoTopicCreation: false,
-      // Every record names its partition; the partitioner is never consulted.
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // An idempotent producer keeps retrying (kafkajs refuses to bound it without warning);
-      // the client's answer is bounded by timeoutMs instead, and the bytes stay counted as in
-      // flight until the send settles, so an outage fills the bound and then refuses.
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
-    });
+    this.lanes = Array.from({ length: PRODUCER_LANES }, () => ({
+      producer: kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 5,
+        allowAutoTopicCreation: false,
+        // Every record names its partition; the partitioner is never consulted.
+        createPartitioner: Partitioners.DefaultPartitioner,
+        // An idempotent producer keeps retrying (kafkajs refuses to bound it without warning);
+        // the client's answer is bounded by timeoutMs instead, and the bytes stay counted as in
+        // flight until the send settles, so an outage fills the bound and then refuses.
+        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
+      }),
+      busy: false,
+    }));
   }
 
   get bytesInFlight(): number {
     return this.inflightBytes;
   }
 
-  /** Connects once; a failed attempt is retried by the next call. */
-  connect(): Promise<void> {
-    this.connected ??= this.producer.connect().catch((err: unknown) => {
-      this.connected = undefined;
+  /** Connects every lane once; a failed attempt is retried by the next call. */
+  async connect(): Promise<void> {
+    await Promise.all(this.lanes.map((lane) => this.connectLane(lane)));
+  }
+
+  private connectLane(lane: Lane): Promise<void> {
+    lane.connected ??= lane.producer.connect().catch((err: unknown) => {
+      lane.connected = undefined;
       throw err;
     });
-    return this.connected;
+    return lane.connected;
   }
 
   private enqueue(topic: string, messages: Message[], bytes: number): Promise<void> {
@@ -123,7 +140,9 @@ export class OtlpProducer {
   }
 
   private pump(): void {
-    while (this.batchesInFlight < MAX_CONCURRENT_BATCHES && this.queue.length > 0) {
+    for (const lane of this.lanes) {
+      if (this.queue.length === 0) return;
+      if (lane.busy) continue;
       let bytes = 0;
       let n = 0;
       while (n < this.queue.length && (n === 0 || bytes + this.queue[n].bytes <= MAX_BATCH_BYTES)) {
@@ -131,15 +150,15 @@ export class OtlpProducer {
         n++;
       }
       const batch = this.queue.splice(0, n);
-      this.batchesInFlight++;
-      this.sendBatch(batch).finally(() => {
-        this.batchesInFlight--;
+      lane.busy = true;
+      this.sendBatch(lane, batch).finally(() => {
+        lane.busy = false;
         this.pump();
       });
     }
   }
 
-  private async sendBatch(batch: Pending[]): Promise<void> {
+  private async sendBatch(lane: Lane, batch: Pending[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const p of batch) {
       const list = byTopic.get(p.topic);
@@ -147,8 +166,8 @@ export class OtlpProducer {
       else byTopic.set(p.topic, p.messages.slice());
     }
     try {
-      await this.connect();
-      await this.producer.sendBatch({
+      await this.connectLane(lane);
+      await lane.producer.sendBatch({
         acks: -1,
         timeout: this.opts.timeoutMs,
         compression: compressionType(this.opts.compression),
@@ -161,7 +180,7 @@ export class OtlpProducer {
   }
 
   async disconnect(): Promise<void> {
-    await this.producer.disconnect();
+    await Promise.all(this.lanes.map((lane) => lane.producer.disconnect()));
   }
 
   /**
