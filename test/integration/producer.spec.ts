@@ -143,11 +143,13 @@ describe('OtlpProducer', () => {
     try {
       await producer.connect();
       const before = await admin.fetchTopicOffsets(TOPICS.traces);
+      // a uuid, as a gateway writes: workers on this stack read these records too
+      const tenantId = randomUUID();
       const requests = 60;
       await Promise.all(
         Array.from({ length: requests }, (_, i) =>
           producer.produce({
-            tenantId: 'lanes',
+            tenantId,
             signal: 'traces',
             receivedAt: 0,
             records: [0, 1].map((k) => ({

@@ -15,7 +15,7 @@ import {
   type PrismaClient,
 } from '@custodian/db';
 import { DEFAULT_POLICY, RESTRICTED_KEYS_ATTRIBUTE, type PolicyDocument } from '@custodian/policy';
-import { TenantPolicies } from '../../apps/worker/src/tenants/tenant-policies';
+import { TenantPolicies, UnknownTenantError } from '../../apps/worker/src/tenants/tenant-policies';
 import { allSpans, attr, batch, span, traceId } from '../../libs/policy/testdata/fixtures';
 
 const ENCRYPTION_KEY = randomBytes(32);
@@ -241,5 +241,12 @@ describe('TenantPolicies', () => {
   it('refuses an unknown tenant', async () => {
     const p = newPolicies();
     await expect(p.get('00000000-0000-4000-8000-000000000000')).rejects.toThrow(/unknown tenant/);
+  });
+
+  it('refuses a tenant id that is not a uuid as unknown, not as a transient failure to retry', async () => {
+    // PostgreSQL's "invalid input syntax for type uuid" read as transient: the worker retried
+    // such a record forever and its partition stalled.
+    const p = newPolicies();
+    await expect(p.get('lanes')).rejects.toBeInstanceOf(UnknownTenantError);
   });
 });

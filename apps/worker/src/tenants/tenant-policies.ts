@@ -53,6 +53,9 @@ export interface CompiledTenantPolicy {
   readonly loadedAt: number;
 }
 
+/** Tenant ids are PostgreSQL uuids; anything else names no tenant. */
+const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The tenant does not exist (deleted, or an id that never was). */
 export class UnknownTenantError extends Error {
   constructor(readonly tenantId: string) {
@@ -208,6 +211,10 @@ export class TenantPolicies {
   }
 
   private async fetchAndCompile(tenantId: string): Promise<Entry> {
+    // A record whose tenant header is not a uuid (not from a gateway) names no tenant: the
+    // query would fail with a syntax error, which read as transient and was retried forever,
+    // holding the partition.
+    if (!TENANT_ID.test(tenantId)) throw new UnknownTenantError(tenantId);
     const previous = this.entries.get(tenantId);
     const active = await this.policiesRepo.active(tenantId);
     if (!active) throw new UnknownTenantError(tenantId);
