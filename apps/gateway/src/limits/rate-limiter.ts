@@ -149,10 +149,10 @@ export class RateLimiter {
     }
     try {
       const [allowed, retry, leased] = (await call) as [number, number, number | undefined];
+      // Lease fetches are one at a time per bucket, and this one began with no lease held.
       if (allowed === 1 && leased) {
-        const held = this.leases.get(key); // fetched by a request of another cost meanwhile
         this.leases.set(key, {
-          tokens: leased + (held?.tokens ?? 0),
+          tokens: leased,
           expiresAt: this.now() + LEASE_TTL_MS,
           spent: cost,
           size: leased,
