@@ -1009,3 +1009,41 @@ describe('JSON inside strings: keys, escapes and the unparsed fast path (issue #
     },
   );
 });
+
+describe('what the engine remembers between strings never hides a detection (issue #4)', () => {
+  it('a key whose last value was clean still has a new value scanned', () => {
+    const red = compileRedaction(cfg(SILENT), { hmacKey: KEY });
+    const dirty = 'mail bob@example.com';
+    const values = ['order 1234', dirty, dirty, 'order 1234', 'order 1234', dirty];
+    const out = values.map((v) => {
+      const span = makeSpan([str('note', v)]);
+      red.redactTraces(traces([span]));
+      return attr(span.attributes, 'note')?.stringValue;
+    });
+    const masked = 'mail [REDACTED:email]';
+    expect(out).toEqual(['order 1234', masked, masked, 'order 1234', 'order 1234', masked]);
+  });
+
+  it('a JSON value is never remembered as clean, even when its last string was', () => {
+    const red = compileRedaction(cfg(SILENT), { hmacKey: KEY });
+    const doc = JSON.stringify({ a: 'bob@example.com', b: 'fine text' });
+    for (let i = 0; i < 3; i++) {
+      const span = makeSpan([str('args', doc)]);
+      red.redactTraces(traces([span]));
+      expect(JSON.parse(attr(span.attributes, 'args')!.stringValue!)).toEqual({
+        a: '[REDACTED:email]',
+        b: 'fine text',
+      });
+    }
+  });
+
+  it('a JSON key a key rule acts on is told apart from an inert one of the same shape', () => {
+    // `sun` and `ssn`: same length, first and last character (one slot of the table of inert
+    // JSON keys); nothing but the key rule finds anything in `{"ssn":"abc"}`
+    const c = cfg({ ...SILENT, blockedKeys: [{ keys: ['ssn'], action: 'mask' }] });
+    const red = compileRedaction(c, { hmacKey: KEY });
+    expect(red.redactText('{"sun":"abc"}')).toBe('{"sun":"abc"}');
+    expect(red.redactText('{"ssn":"abc"}')).toBe('{"ssn":"[REDACTED:blocked_key]"}');
+    expect(red.redactText('{"sun":"abc"}')).toBe('{"sun":"abc"}');
+  });
+});

@@ -175,13 +175,16 @@ class MapLedger {
     this.perRule = new Int32Array(slots);
   }
   reset(): void {
-    this.removed.length = 0;
-    this.masked.length = 0;
-    this.allowed.length = 0;
+    // setting length is a runtime call even on an empty array, and most are empty
+    if (this.removed.length !== 0) this.removed.length = 0;
+    if (this.masked.length !== 0) this.masked.length = 0;
+    if (this.allowed.length !== 0) this.allowed.length = 0;
     this.ignored = 0;
-    this.restricted.length = 0;
-    for (const t of this.touched) this.perRule[t] = 0;
-    this.touched.length = 0;
+    if (this.restricted.length !== 0) this.restricted.length = 0;
+    if (this.touched.length !== 0) {
+      for (const t of this.touched) this.perRule[t] = 0;
+      this.touched.length = 0;
+    }
   }
   get empty(): boolean {
     return (
@@ -192,6 +195,16 @@ class MapLedger {
       this.touched.length === 0
     );
   }
+}
+
+/** A key's cached decision (K_* and key-scan bits) and the last clean value seen under it. */
+class KeyInfo {
+  /**
+   * A value text() found clean (see Engine.lastClean) under this key, or ''. Held per key in
+   * the bounded key caches; never a value with a detection.
+   */
+  clean = '';
+  constructor(public d: number) {}
 }
 
 class Engine implements CompiledRedaction {
@@ -217,8 +230,8 @@ class Engine implements CompiledRedaction {
   private readonly secretRule: number; // -1 when secret_assignment is off
   /** A tenant pattern with an anchor (^ $ \A \z) may match a JSON token but not the raw text. */
   private readonly anchoredCustom: boolean;
-  private readonly keyCacheTop = new Map<string, number>();
-  private readonly keyCacheNested = new Map<string, number>();
+  private readonly keyCacheTop = new Map<string, KeyInfo>();
+  private readonly keyCacheNested = new Map<string, KeyInfo>();
   private readonly hmacKey: Uint8Array;
   private readonly referenceScan: boolean;
   /**
@@ -231,6 +244,8 @@ class Engine implements CompiledRedaction {
    * value. Not used in reference mode.
    */
   private readonly cleanCache = new Set<string>();
+  /** inertJsonKey's table: keys no key rule acts on, by length and end characters. */
+  private readonly inertJsonKeys: string[] = new Array<string>(INERT_KEY_SLOTS).fill('');
 
   // per-call state (the engine is not re-entrant; one per worker thread)
   private readonly matches = new Matches();
@@ -449,8 +464,9 @@ class Engine implements CompiledRedaction {
     for (let i = 0; i < list.length; i++) {
       const kv = list[i];
       let key = kv.key;
-      let decision = this.keyDecision(key, allowListApplies);
-      if (!(decision & K_SCANNED)) decision = this.classifyKey(key, decision, allowListApplies);
+      const info = this.keyInfo(key, allowListApplies);
+      let decision = info.d;
+      if (!(decision & K_SCANNED)) decision = this.classifyKey(key, info);
       let flags = 0;
       if (decision & K_DIRTY) {
         // the key itself is scanned (key rules below still act on the raw key's value)
@@ -501,10 +517,18 @@ class Engine implements CompiledRedaction {
           } else flags |= this.wholeValue(kv.value, this.contentRule, led, depth, key);
           break;
         }
-        default:
-          if (kv.value.kvlistValue && nestedAllowList) {
-            flags |= this.attributes(kv.value.kvlistValue.values, led, false, true, depth + 1);
-          } else flags |= this.value(kv.value, depth, key, led);
+        default: {
+          const v = kv.value;
+          const sv = v.stringValue;
+          if (v.kvlistValue && nestedAllowList) {
+            flags |= this.attributes(v.kvlistValue.values, led, false, true, depth + 1);
+          } else if (sv === undefined || sv !== info.clean) {
+            flags |= this.value(v, depth, key, led);
+            // the key's last clean value: attribute values repeat per key (a run's ids, the
+            // model, the route), and comparing costs less than hashing for the clean cache
+            if (sv !== undefined && this.lastClean) info.clean = sv;
+          }
+        }
       }
       if (flags & DROP) {
         if (top) led.removed.push(key);
@@ -525,9 +549,22 @@ class Engine implements CompiledRedaction {
   }
 
   private keyDecision(key: string, allowListApplies: boolean): number {
+    return this.keyInfo(key, allowListApplies).d;
+  }
+
+  private keyInfo(key: string, allowListApplies: boolean): KeyInfo {
     const cache = allowListApplies ? this.keyCacheTop : this.keyCacheNested;
-    let d = cache.get(key);
-    if (d !== undefined) return d;
+    const info = cache.get(key);
+    return info !== undefined ? info : this.decideKey(key, allowListApplies, cache);
+  }
+
+  /**
+   * keyDecision's cache miss. Apart from it because its callbacks capture `key`: V8 would
+   * allocate a context for `key` on every call of the function that holds them (~40 bytes per
+   * attribute), hits included.
+   */
+  private decideKey(key: string, allowListApplies: boolean, cache: Map<string, KeyInfo>): KeyInfo {
+    let d: number;
     if (allowListApplies && RESERVED_KEYS.has(key)) d = K_RESERVED;
     else if (this.ignoredKeys.has(key) || this.ignoredKeyPatterns.some((r) => r.test(key)))
       d = K_IGNORE;
@@ -553,8 +590,9 @@ class Engine implements CompiledRedaction {
       else d = K_NORMAL;
     }
     if (cache.size >= 4096) cache.clear();
-    cache.set(key, d);
-    return d;
+    const info = new KeyInfo(d);
+    cache.set(key, info);
+    return info;
   }
 
   /**
@@ -564,9 +602,9 @@ class Engine implements CompiledRedaction {
    * Ignored and reserved keys are never scanned, nor keys the allow-list removes (fail closed:
    * removed unscanned). Only called between attribute entries (it uses the scanner's state).
    */
-  private classifyKey(key: string, decision: number, allowListApplies: boolean): number {
-    const kind = decision & 7;
-    let d = decision | K_SCANNED;
+  private classifyKey(key: string, info: KeyInfo): number {
+    const kind = info.d & 7;
+    let d = info.d | K_SCANNED;
     if (kind !== K_IGNORE && kind !== K_RESERVED && kind !== K_REMOVE && key.length >= 3) {
       if (this.referenceScan || (this.config.scan.jsonInStrings && looksLikeJson(key)))
         d |= K_DIRTY;
@@ -575,9 +613,7 @@ class Engine implements CompiledRedaction {
         if (this.keyMatches.count > 0) d |= K_DIRTY;
       }
     }
-    const cache = allowListApplies ? this.keyCacheTop : this.keyCacheNested;
-    if (cache.size >= 4096) cache.clear();
-    cache.set(key, d);
+    info.d = d;
     return d;
   }
 
@@ -644,8 +680,9 @@ class Engine implements CompiledRedaction {
         const kv = entries[i];
         // our detections map's keys name rules; a client's map there may hold anything: scanned,
         // and masked (never removed: nothing here is a client attribute to drop)
-        let d = this.keyDecision(kv.key, false);
-        if (!(d & K_SCANNED)) d = this.classifyKey(kv.key, d, false);
+        const info = this.keyInfo(kv.key, false);
+        let d = info.d;
+        if (!(d & K_SCANNED)) d = this.classifyKey(kv.key, info);
         if (d & K_DIRTY) {
           const r = this.text(kv.key, depth + 1, KEY_MODE | RESTRICT_AS_MASK, led);
           if (typeof r === 'string' && r !== kv.key) {
@@ -733,6 +770,17 @@ class Engine implements CompiledRedaction {
 
   /** RESTRICT and similar found while scanning the last string. */
   private lastFlags = 0;
+  /**
+   * The last text() call found its string clean, as the clean cache holds it: at most
+   * CLEAN_CACHE_MAX_LENGTH characters, not JSON, no detection (so it may be remembered as such).
+   */
+  private lastClean = false;
+
+  /** A JSON answer of text(): the walk's inner text() calls may have left lastClean set. */
+  private notClean<T>(answer: T): T {
+    this.lastClean = false;
+    return answer;
+  }
 
   /**
    * Redacts a string. Answers the new string (same reference when unchanged) or DROP.
@@ -740,28 +788,33 @@ class Engine implements CompiledRedaction {
    */
   private text(s: string, depth: number, mode: number, led?: MapLedger): string | typeof DROP {
     this.lastFlags = 0;
+    this.lastClean = false;
     if (s.length < 3) return s;
     const cacheable = s.length <= CLEAN_CACHE_MAX_LENGTH && !this.referenceScan;
-    if (cacheable && this.cleanCache.has(s)) return s;
+    if (cacheable && this.cleanCache.has(s)) {
+      this.lastClean = true;
+      return s;
+    }
     const json = this.config.scan.jsonInStrings && looksLikeJson(s);
     // JSON that will be parsed whatever the raw text holds (escapes, reference mode): parse first,
     // and scan the raw text only if it is not JSON after all
     const parseFirst = json && (this.referenceScan || s.indexOf('\\') !== -1);
     if (parseFirst) {
       const parsed = this.json(s, depth, mode, led);
-      if (parsed !== undefined) return parsed;
+      if (parsed !== undefined) return this.notClean(parsed);
     }
     const m = this.matches;
     this.scanText(s, m);
     if (json && !parseFirst && (m.count > 0 || !this.jsonUnchanged(s, depth))) {
       // not JSON after all (JSON.parse threw before any walk touched `m`): plain text below
       const parsed = this.json(s, depth, mode, led);
-      if (parsed !== undefined) return parsed;
+      if (parsed !== undefined) return this.notClean(parsed);
     }
     if (m.count === 0) {
       if (cacheable && !json) {
         if (this.cleanCache.size >= CLEAN_CACHE_SIZE) this.cleanCache.clear();
         this.cleanCache.add(s);
+        this.lastClean = true;
       }
       return s;
     }
@@ -815,12 +868,36 @@ class Engine implements CompiledRedaction {
     if (b.candidates !== f.structural || f.numberHazard) return false;
     for (let k = 0; k < f.keyCount; k++) {
       const close = f.keyQuotes[k];
-      const open = s.lastIndexOf('"', close - 1);
-      const kind = this.keyDecision(s.slice(open + 1, close), false) & 7;
-      if (kind === K_BLOCKED || kind === K_SECRET) return false;
+      // the opening quote, by hand: String#lastIndexOf is a runtime call, and keys are short
+      let open = close - 1;
+      while (open >= 0 && s.charCodeAt(open) !== 34) open--;
+      if (!this.inertJsonKey(s, open + 1, close)) return false;
     }
     // the nesting depth is at most the number of levels; the root sits at depth + 1
     return f.levels < this.config.scan.maxDepth - depth;
+  }
+
+  /**
+   * Is the JSON key `s[from, to)` one no key rule acts on (not blocked, not a credential name)?
+   * The keys of JSON texts repeat (`role`, `content`, …): a small table of keys found inert
+   * answers most by comparing in place, without slicing the key out and hashing it for the
+   * key-decision cache. The answer depends only on the key and this compiled policy.
+   */
+  private inertJsonKey(s: string, from: number, to: number): boolean {
+    const len = to - from;
+    const slot =
+      len > 0
+        ? (len * 31 + s.charCodeAt(from) * 7 + s.charCodeAt(to - 1)) & (INERT_KEY_SLOTS - 1)
+        : -1;
+    if (slot >= 0) {
+      const known = this.inertJsonKeys[slot];
+      if (known.length === len && s.startsWith(known, from)) return true;
+    }
+    const key = s.slice(from, to);
+    const kind = this.keyDecision(key, false) & 7;
+    if (kind === K_BLOCKED || kind === K_SECRET) return false;
+    if (slot >= 0) this.inertJsonKeys[slot] = key;
+    return true;
   }
 
   private apply(s: string, m: Matches, mode: number, led?: MapLedger): string | typeof DROP {
@@ -1102,6 +1179,8 @@ const RESTRICT_AS_MASK = 16;
 const KEY_MODE = 32;
 /** Longest string the clean-string cache keeps, and how many it keeps before starting over. */
 const CLEAN_CACHE_MAX_LENGTH = 64;
+/** Slots of the inert JSON key table (a power of two). */
+const INERT_KEY_SLOTS = 256;
 const CLEAN_CACHE_SIZE = 1024;
 
 function compileRe2(pattern: string, path: string): RE2JS {
