@@ -244,6 +244,13 @@ class Engine implements CompiledRedaction {
    * value. Not used in reference mode.
    */
   private readonly cleanCache = new Set<string>();
+  /**
+   * The clean cache's first level: strings found clean, one per slot by length and three
+   * characters (recentSlot), compared with ===. Span and event names, JSON keys and the values of
+   * content keys recur batch after batch; a hit costs a comparison instead of hashing a freshly
+   * decoded string and probing a large Set. Same contents rule as the clean cache.
+   */
+  private readonly recentClean: string[] = new Array<string>(RECENT_CLEAN_SLOTS).fill('');
   /** inertJsonKey's table: keys no key rule acts on, by length and end characters. */
   private readonly inertJsonKeys: string[] = new Array<string>(INERT_KEY_SLOTS).fill('');
 
@@ -791,9 +798,14 @@ class Engine implements CompiledRedaction {
     this.lastClean = false;
     if (s.length < 3) return s;
     const cacheable = s.length <= CLEAN_CACHE_MAX_LENGTH && !this.referenceScan;
-    if (cacheable && this.cleanCache.has(s)) {
-      this.lastClean = true;
-      return s;
+    let slot = -1;
+    if (cacheable) {
+      slot = recentSlot(s);
+      if (this.recentClean[slot] === s || this.cleanCache.has(s)) {
+        this.recentClean[slot] = s;
+        this.lastClean = true;
+        return s;
+      }
     }
     const json = this.config.scan.jsonInStrings && looksLikeJson(s);
     // JSON that will be parsed whatever the raw text holds (escapes, reference mode): parse first,
@@ -814,6 +826,7 @@ class Engine implements CompiledRedaction {
       if (cacheable && !json) {
         if (this.cleanCache.size >= CLEAN_CACHE_SIZE) this.cleanCache.clear();
         this.cleanCache.add(s);
+        this.recentClean[slot] = s;
         this.lastClean = true;
       }
       return s;
@@ -1179,6 +1192,18 @@ const RESTRICT_AS_MASK = 16;
 const KEY_MODE = 32;
 /** Longest string the clean-string cache keeps, and how many it keeps before starting over. */
 const CLEAN_CACHE_MAX_LENGTH = 64;
+/** Slots of the recent clean strings table (a power of two). */
+const RECENT_CLEAN_SLOTS = 256;
+
+/** recentClean's slot for `s` (3 ≤ length ≤ CLEAN_CACHE_MAX_LENGTH). */
+function recentSlot(s: string): number {
+  const n = s.length;
+  return (
+    (n * 31 + s.charCodeAt(0) * 7 + s.charCodeAt(n >> 1) * 3 + s.charCodeAt(n - 1)) &
+    (RECENT_CLEAN_SLOTS - 1)
+  );
+}
+
 /** Slots of the inert JSON key table (a power of two). */
 const INERT_KEY_SLOTS = 256;
 const CLEAN_CACHE_SIZE = 1024;

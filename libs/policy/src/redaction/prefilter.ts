@@ -690,14 +690,20 @@ export class CandidateFinder {
    * most the last MAX_KEY characters; a keyword starts ≤ MAX_CORE_OFFSET before its core.
    */
   private assignment(s: string, i: number): void {
+    // i < s.length, so every index read below is in range: charCodeAt without at()'s checks
     let j = i;
-    while (j > 0 && (at(s, j - 1) === 32 || at(s, j - 1) === 9)) j--;
-    if (j > 0 && (at(s, j - 1) === 34 || at(s, j - 1) === 39)) j--;
-    if (j > 0 && at(s, j - 1) === 92) j--;
+    let c = j > 0 ? s.charCodeAt(j - 1) : -1;
+    while (c === 32 || c === 9) c = --j > 0 ? s.charCodeAt(j - 1) : -1;
+    if (c === 34 || c === 39) c = --j > 0 ? s.charCodeAt(j - 1) : -1;
+    if (c === 92) j--;
     const keyEnd = j;
     const lo = keyEnd > MAX_KEY ? keyEnd - MAX_KEY : 0;
     let k = keyEnd;
-    while (k > lo && cls(s, k - 1) & KEYCH) k--;
+    while (k > lo) {
+      const ch = s.charCodeAt(k - 1);
+      if (ch >= NA || !(CHARS[ch] & KEYCH)) break;
+      k--;
+    }
     // indices in [k, keyEnd) are in range; a core is ≥ 3 characters and starts with one of
     // CORE_PAIRS (case-folded), which rejects most positions with one lookup
     for (let p = k; p + 3 <= keyEnd; p++) {
