@@ -22,6 +22,7 @@ import type { AttributeAction, AttributesConfig, AttributeTarget } from './confi
 import { asString, cloneValue, findIndex, fromRaw, getValue, putValue } from './kv';
 import { compileIncludeExclude, type Matcher } from './match';
 import { compileRe2, MemoizedRe2 } from './re2';
+import { fastRegExp } from './fast-regexp';
 
 /** Request context for `from_context` (e.g. `tenant.id`, `metadata.x-team`). */
 export type AttributeContext = Readonly<Record<string, string>>;
@@ -205,12 +206,14 @@ function compileAction(a: AttributeAction, opts: AttributesCompileOptions): Acti
       const r = compileRe2(a.pattern ?? '');
       if (!r.ok) throw new Error(r.message);
       const re = r.re;
+      // V8's RegExp where it provably matches as RE2 does, in linear time (~25x faster)
+      const fast = fastRegExp(a.pattern ?? '');
       const names: string[] = [];
       for (const [name, index] of Object.entries(re.namedGroups())) names[index] = name;
       return (attrs) => {
         const v = getValue(attrs, key);
         if (v === undefined || v.stringValue === undefined) return;
-        const m = re.exec(v.stringValue);
+        const m = fast !== null ? fast.exec(v.stringValue) : re.exec(v.stringValue);
         if (!m) return;
         for (let g = 1; g < names.length; g++) {
           putValue(attrs, names[g], { stringValue: (m[g] as string | undefined) ?? '' });

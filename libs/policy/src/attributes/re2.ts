@@ -6,6 +6,7 @@
  * Collector uses for `pattern`, `enabled_regex_matching` and `match_type: regexp`.
  */
 import { RE2JS } from 're2js';
+import { fastRegExp } from './fast-regexp';
 
 export type Re2 = RE2JS;
 
@@ -32,13 +33,18 @@ export function compileRe2(pattern: string): Re2Result {
  */
 export class MemoizedRe2 {
   private readonly memo = new Map<string, boolean>();
+  /** The same test in V8's RegExp, where fastRegExp proves it equal (then nothing is memoized). */
+  private readonly fast: RegExp | null;
 
   constructor(
     readonly re: RE2JS,
     private readonly max = 4096,
-  ) {}
+  ) {
+    this.fast = fastRegExp(re.pattern());
+  }
 
   test(input: string): boolean {
+    if (this.fast !== null) return this.fast.test(input);
     const hit = this.memo.get(input);
     if (hit !== undefined) return hit;
     const result = this.re.test(input);

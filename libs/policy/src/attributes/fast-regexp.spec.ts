@@ -1,0 +1,120 @@
+import fc from 'fast-check';
+import { RE2JS } from 're2js';
+import { fastRegExp } from './fast-regexp';
+
+/** Match and submatches as plain values, or null. */
+function groups(m: RegExpExecArray | string[] | null, n: number): (string | null)[] | null {
+  if (!m) return null;
+  return Array.from({ length: n + 1 }, (_, g) => m[g] ?? null);
+}
+
+function both(pattern: string, input: string) {
+  const re2 = RE2JS.compile(pattern);
+  const fast = fastRegExp(pattern);
+  if (!fast) throw new Error(`not accepted: ${pattern}`);
+  const n = re2.groupCount();
+  return {
+    re2: groups(re2.exec(input) as string[] | null, n),
+    fast: groups(fast.exec(input), n),
+  };
+}
+
+describe('fastRegExp: a V8 RegExp where it provably matches as RE2 does, in linear time', () => {
+  it('takes the usual extract and key patterns, and gives the same submatches as re2js', () => {
+    const url = '^https?://(?P<http_host>[^/]+)(?P<http_path>/[^?]*)';
+    for (const input of [
+      'https://api.acme.internal/v2/search_kb?lang=en',
+      'http://h/',
+      'ftp://h/x',
+      'https://host-only',
+      'https://h😀é/p😀?q',
+    ]) {
+      const r = both(url, input);
+      expect(r.fast).toEqual(r.re2);
+    }
+    expect(fastRegExp(url)?.exec('https://api.acme.internal/v2/x?y')?.groups).toEqual({
+      http_host: 'api.acme.internal',
+      http_path: '/v2/x',
+    });
+    for (const p of ['^internal\\.', '^[a-z_]+\\.secret$', '^(?:a|b)'.replace('|b', ''), '^\\d+$'])
+      expect(fastRegExp(p)).not.toBeNull();
+  });
+
+  it('refuses what it cannot prove: unanchored, nested or overlapping repetition, RE2-only syntax', () => {
+    for (const p of [
+      'https?://([^/]+)', // unanchored: every start position is tried
+      '^(a+)+$',
+      '^a*a*b',
+      '^\\w+\\d',
+      '^[a-z]*[a-c]',
+      '^a?a',
+      '^(ab)*c',
+      '^a|b',
+      '^a{2,5}',
+      '^a*?b',
+      '^(?i)abc',
+      '^\\bword',
+      '^[[:alpha:]]+',
+      '^\\pL+',
+      '^é',
+      '^.*x',
+      '^(?P<a>x)(?P<a>y)',
+    ])
+      expect(fastRegExp(p)).toBeNull();
+  });
+
+  it('matches exactly as re2js on random patterns of its subset and random inputs', () => {
+    const atom = fc.constantFrom(
+      'a',
+      'b',
+      '/',
+      ':',
+      '\\.',
+      '\\?',
+      '.',
+      '\\d',
+      '\\D',
+      '\\w',
+      '\\W',
+      '\\s',
+      '\\S',
+      '[a-c]',
+      '[^/]',
+      '[^?]',
+      '[^a\\d]',
+      '[\\s/]',
+      '[-b]',
+      '[.a-]',
+    );
+    const quant = fc.constantFrom('', '', '*', '+', '?');
+    const piece = fc.tuple(atom, quant).map(([a, q]) => a + q);
+    const seq = fc.array(piece, { maxLength: 4 }).map((ps) => ps.join(''));
+    const item = fc.oneof(
+      { weight: 3, arbitrary: piece },
+      { weight: 1, arbitrary: seq.map((s) => `(${s})`) },
+      { weight: 1, arbitrary: seq.map((s) => `(?:${s})`) },
+    );
+    const pattern = fc
+      .tuple(fc.array(item, { minLength: 1, maxLength: 5 }), fc.boolean())
+      .map(([items, end]) => `^${items.join('')}${end ? '$' : ''}`);
+    const input = fc
+      .array(fc.constantFrom(...'ab/:.?1 \n\t\r\u000b\u00a0é😀c_-'.split(''), 'ab', '😀'), {
+        maxLength: 16,
+      })
+      .map((cs) => cs.join(''));
+    let accepted = 0;
+    fc.assert(
+      fc.property(pattern, fc.array(input, { minLength: 1, maxLength: 5 }), (p, inputs) => {
+        if (!fastRegExp(p)) return;
+        accepted++;
+        for (const s of inputs) {
+          const r = both(p, s);
+          expect(r.fast).toEqual(r.re2);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    // the generator must exercise the accepted subset, not only refusals
+    expect(accepted).toBeGreaterThan(300);
+  });
+});
