@@ -1047,3 +1047,17 @@ describe('what the engine remembers between strings never hides a detection (iss
     expect(red.redactText('{"sun":"abc"}')).toBe('{"sun":"abc"}');
   });
 });
+
+describe('summary attributes are written once per item (issue #4)', () => {
+  it('a log whose body and attributes both have detections gets one detections map', () => {
+    const red = compileRedaction(cfg({}), { hmacKey: KEY });
+    const log = makeLog({ stringValue: 'login by a@b.io' }, [str('client', 'from 10.0.0.7')]);
+    red.redactLogs(logs([log]));
+    const det = log.attributes.filter((a) => a.key === SUMMARY_ATTRIBUTES.detections);
+    expect(det).toHaveLength(1);
+    const counts = Object.fromEntries(
+      det[0].value.kvlistValue!.values.map((e) => [e.key, Number(e.value.intValue)]),
+    );
+    expect(counts).toEqual({ 'email.mask': 1, 'ipv4.mask': 1 });
+  });
+});

@@ -169,6 +169,11 @@ class MapLedger {
   allowed: string[] = [];
   ignored = 0;
   restricted: string[] = [];
+  /**
+   * The list walked with this ledger may hold one of our own attributes (summary, marker): then
+   * writing them must look for one first. Otherwise they are appended without a scan.
+   */
+  reserved = false;
   touched: number[] = [];
   perRule: Int32Array;
   constructor(slots: number) {
@@ -180,6 +185,7 @@ class MapLedger {
     if (this.masked.length !== 0) this.masked.length = 0;
     if (this.allowed.length !== 0) this.allowed.length = 0;
     this.ignored = 0;
+    this.reserved = false;
     if (this.restricted.length !== 0) this.restricted.length = 0;
     if (this.touched.length !== 0) {
       for (const t of this.touched) this.perRule[t] = 0;
@@ -437,7 +443,10 @@ class Engine implements CompiledRedaction {
         bl.removed.push('body');
       }
       if (flags & RESTRICT) led.restricted.push(RESTRICTED_BODY);
-      if (!bl.empty) this.writeSummary(log.attributes, bl, true);
+      if (!bl.empty) {
+        this.writeSummary(log.attributes, bl, true, !led.reserved);
+        led.reserved = true; // finishMap below finds the detections map just written
+      }
     }
     this.finishMap(log.attributes, led, false);
   }
@@ -498,6 +507,7 @@ class Engine implements CompiledRedaction {
           list[w++] = kv;
           continue;
         case K_RESERVED:
+          led.reserved = true;
           // our own summary and marker: no key rules (their keys name detectors), but a string
           // a client put there is still scanned
           if (this.reservedValue(kv.value, depth, led) & CHANGED && top) led.masked.push(key);
@@ -1142,11 +1152,13 @@ class Engine implements CompiledRedaction {
   }
 
   private finishMap(attrs: KeyValue[], led: MapLedger, _body: boolean): void {
-    if (led.restricted.length) markRestricted(attrs, led.restricted);
-    if (this.config.summary !== 'silent' && !led.empty) this.writeSummary(attrs, led, false);
+    if (led.restricted.length) markRestricted(attrs, led.restricted, !led.reserved);
+    if (this.config.summary !== 'silent' && !led.empty)
+      this.writeSummary(attrs, led, false, !led.reserved);
   }
 
-  private writeSummary(attrs: KeyValue[], led: MapLedger, body: boolean): void {
+  /** `fresh`: `attrs` holds none of our own attributes yet (they are appended, not looked up). */
+  private writeSummary(attrs: KeyValue[], led: MapLedger, body: boolean, fresh: boolean): void {
     const A = SUMMARY_ATTRIBUTES;
     if (this.config.summary === 'silent') return;
     const debug = this.config.summary === 'debug';
@@ -1157,6 +1169,7 @@ class Engine implements CompiledRedaction {
       body ? A.bodyRedactedCount : A.redactedCount,
       led.removed,
       led.removed.length,
+      fresh,
     );
     putSummary(
       attrs,
@@ -1165,6 +1178,7 @@ class Engine implements CompiledRedaction {
       body ? A.bodyMaskedCount : A.maskedCount,
       led.masked,
       led.masked.length,
+      fresh,
     );
     putSummary(
       attrs,
@@ -1173,16 +1187,31 @@ class Engine implements CompiledRedaction {
       body ? A.bodyAllowedCount : A.allowedCount,
       led.allowed,
       led.allowed.length,
+      fresh,
     );
-    putSummary(attrs, debug, null, body ? A.bodyIgnoredCount : A.ignoredCount, null, led.ignored);
+    putSummary(
+      attrs,
+      debug,
+      null,
+      body ? A.bodyIgnoredCount : A.ignoredCount,
+      null,
+      led.ignored,
+      fresh,
+    );
     if (led.touched.length) {
-      let det = attrs[indexOfKey(attrs, A.detections)]?.value;
+      const det = fresh ? undefined : attrs[indexOfKey(attrs, A.detections)]?.value;
       if (!det || !det.kvlistValue) {
-        det = { kvlistValue: { values: [] } };
-        attrs.push({ key: A.detections, value: det });
-      }
-      for (const slot of led.touched)
-        addInt(det.kvlistValue!.values, this.slotNames[slot], led.perRule[slot]);
+        // a new map: one entry per touched slot, each slot once
+        const values: KeyValue[] = [];
+        for (const slot of led.touched)
+          values.push({
+            key: this.slotNames[slot],
+            value: { intValue: bigint(led.perRule[slot]) },
+          });
+        attrs.push({ key: A.detections, value: { kvlistValue: { values } } });
+      } else
+        for (const slot of led.touched)
+          addInt(det.kvlistValue.values, this.slotNames[slot], led.perRule[slot], false);
     }
   }
 }
@@ -1454,10 +1483,11 @@ function putSummary(
   countAttr: string,
   keys: string[] | null,
   n: number,
+  fresh: boolean,
 ): void {
   if (n === 0) return;
   if (debug && keysAttr && keys) mergeKeys(attrs, keysAttr, keys);
-  addInt(attrs, countAttr, n);
+  addInt(attrs, countAttr, n, fresh && !debug);
 }
 
 /** Index of the attribute named `key`, or -1 (a loop: no closure on the hot path). */
@@ -1475,11 +1505,18 @@ function isMarkedRestricted(attrs: readonly KeyValue[], key: string): boolean {
   return false;
 }
 
-function addInt(attrs: KeyValue[], key: string, n: number): void {
-  const kv = attrs[indexOfKey(attrs, key)];
+/** Adds n to the int attribute `key` (created if missing; `fresh`: known to be missing). */
+function addInt(attrs: KeyValue[], key: string, n: number, fresh: boolean): void {
+  const kv = fresh ? undefined : attrs[indexOfKey(attrs, key)];
   if (kv && kv.value.intValue !== undefined) kv.value.intValue += BigInt(n);
-  else if (kv) kv.value = { intValue: BigInt(n) };
-  else attrs.push({ key, value: { intValue: BigInt(n) } });
+  else if (kv) kv.value = { intValue: bigint(n) };
+  else attrs.push({ key, value: { intValue: bigint(n) } });
+}
+
+/** Counts as bigints; the small ones shared (a bigint is a heap object; they are immutable). */
+const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
+function bigint(n: number): bigint {
+  return n < 256 ? SMALL_BIGINTS[n] : BigInt(n);
 }
 
 function mergeKeys(attrs: KeyValue[], key: string, keys: string[]): void {
@@ -1492,8 +1529,8 @@ function mergeKeys(attrs: KeyValue[], key: string, keys: string[]): void {
 }
 
 /** Adds names to the item's restricted-keys marker (an array of strings), without duplicates. */
-function markRestricted(attrs: KeyValue[], names: string[]): void {
-  const i = indexOfKey(attrs, RESTRICTED_KEYS_ATTRIBUTE);
+function markRestricted(attrs: KeyValue[], names: string[], fresh: boolean): void {
+  const i = fresh ? -1 : indexOfKey(attrs, RESTRICTED_KEYS_ATTRIBUTE);
   let kv = i >= 0 ? attrs[i] : undefined;
   if (!kv || !kv.value.arrayValue) {
     kv = { key: RESTRICTED_KEYS_ATTRIBUTE, value: { arrayValue: { values: [] } } };
