@@ -828,9 +828,13 @@ class Engine implements CompiledRedaction {
     const m = this.matches;
     this.scanText(s, m);
     if (json && !parseFirst && (m.count > 0 || !this.jsonUnchanged(s, depth))) {
-      // not JSON after all (JSON.parse threw before any walk touched `m`): plain text below
-      const parsed = this.json(s, depth, mode, led);
-      if (parsed !== undefined) return this.notClean(parsed);
+      if (this.custom.length) normalize(m);
+      // detections that redacting the raw text handles as parsing would: plain text below
+      if (m.count === 0 || !this.spliceable(s, depth, m, mode)) {
+        // not JSON after all (JSON.parse threw before any walk touched `m`): plain text below
+        const parsed = this.json(s, depth, mode, led);
+        if (parsed !== undefined) return this.notClean(parsed);
+      }
     }
     if (m.count === 0) {
       if (cacheable && !json) {
@@ -898,6 +902,58 @@ class Engine implements CompiledRedaction {
     }
     // the nesting depth is at most the number of levels; the root sits at depth + 1
     return f.levels < this.config.scan.maxDepth - depth;
+  }
+
+  /**
+   * May the detections `m` in the JSON text `s` be redacted in the raw text, as plain text is,
+   * instead of parsing, redacting each string and serializing again? Called after the scan of
+   * the raw text (as jsonUnchanged) found detections; answers true only when the result is the
+   * same up to the JSON's own formatting (kept as sent instead of re-serialized: equal for
+   * JSON.stringify's output, as GenAI instrumentations send). The argument:
+   * - jsonUnchanged's conditions other than "no candidates": no backslash (each string token is
+   *   its raw text, and '"' bounds every detector as the ends of the string do), no key a key
+   *   rule acts on, no number JSON.parse would rewrite, fewer levels than the masking depth;
+   *   no anchored tenant pattern, and no allowedValues (their matches would see other text);
+   * - each detection lies inside one string token (an odd number of quotes before it, none in
+   *   it) that is a value, not a key (no ':' after its closing quote), and that does not itself
+   *   look like JSON (a string holding '[…]' is parsed again one level down);
+   * - each detection's action is local to its characters: mask, partial, hash or restrict
+   *   (drop and truncate act on the whole string, which differs from the string token).
+   * If `s` is not JSON at all, the raw text is what parsing would have fallen back to anyway.
+   */
+  private spliceable(s: string, depth: number, m: Matches, mode: number): boolean {
+    const b = this.builtin;
+    if (b.empty || this.anchoredCustom || this.allowedValues.length) return false;
+    const f = b.finder;
+    if (f.numberHazard || f.levels >= this.config.scan.maxDepth - depth) return false;
+    for (let k = 0; k < f.keyCount; k++) {
+      const close = f.keyQuotes[k];
+      let open = close - 1;
+      while (open >= 0 && s.charCodeAt(open) !== 34) open--;
+      if (!this.inertJsonKey(s, open + 1, close)) return false;
+    }
+    let quotes = 0;
+    let at = 0;
+    let open = -1;
+    for (let i = 0; i < m.count; i++) {
+      const action = this.rules[m.kinds[i]].spec.action;
+      if (action === 'truncate' || (action === 'drop' && !(mode & RESTRICT_AS_MASK))) return false;
+      const start = m.starts[i];
+      for (; at < start; at++)
+        if (s.charCodeAt(at) === 34) {
+          quotes++;
+          open = at;
+        }
+      if ((quotes & 1) === 0) return false; // outside every string token
+      const close = s.indexOf('"', start);
+      if (close < m.ends[i]) return false; // spans a quote, or no closing quote
+      let j = close + 1;
+      let c = s.charCodeAt(j);
+      while (c === 32 || c === 9 || c === 10 || c === 13) c = s.charCodeAt(++j);
+      if (c === 58) return false; // a key
+      if (looksLikeJson(s.slice(open + 1, close))) return false;
+    }
+    return true;
   }
 
   /**
