@@ -778,6 +778,10 @@ describe('JSON inside strings: keys, escapes and the unparsed fast path (issue #
     const span = makeSpan([str('tool.args', '{"host": "10.0.0.7", "ok": "yes"}')]);
     dropping.redactTraces(traces([span]));
     expect(JSON.parse(attr(span.attributes, 'tool.args')!.stringValue!)).toEqual({ ok: 'yes' });
+    // a repeated key: JSON.parse would keep the last value only; every value is redacted
+    expect(red.redactText('{"a": "bob@example.com", "a": "x"}')).toBe(
+      '{"a": "[REDACTED:email]", "a": "x"}',
+    );
     // where the raw text cannot say what parsing would: parsed, redacted and serialized
     expect(red.redactText('{"bob@example.com": 1}')).toBe('{"[REDACTED:email]":1}'); // a key
     expect(red.redactText('{"n": 378282246310005}')).toBe('{"n":"[REDACTED:payment_card]"}'); // a number
@@ -966,7 +970,13 @@ describe('JSON inside strings: keys, escapes and the unparsed fast path (issue #
       fc.record({ t: fc.constant('arr' as const), items: fc.array(tie('node'), { maxLength: 4 }) }),
       fc.record({
         t: fc.constant('obj' as const),
-        entries: fc.array(fc.tuple(key, tie('node')), { maxLength: 4 }),
+        // unique keys: with a repeated key JSON.parse keeps the last value only, and the
+        // reference never sees the others (the raw-text path redacts and counts them all; see
+        // 'a repeated JSON key' below)
+        entries: fc.uniqueArray(fc.tuple(key, tie('node')), {
+          maxLength: 4,
+          selector: ([k]) => k,
+        }),
       }),
     ),
   }));
