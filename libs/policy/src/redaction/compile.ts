@@ -895,9 +895,10 @@ class Engine implements CompiledRedaction {
     if (b.candidates !== f.structural || f.numberHazard) return false;
     for (let k = 0; k < f.keyCount; k++) {
       const close = f.keyQuotes[k];
-      // the opening quote, by hand: String#lastIndexOf is a runtime call, and keys are short
-      let open = close - 1;
-      while (open >= 0 && s.charCodeAt(open) !== 34) open--;
+      // the opening quote: where the pass saw it, else by hand (String#lastIndexOf is a runtime
+      // call, and keys are short)
+      let open = f.keyOpens[k];
+      if (open < 0) for (open = close - 1; open >= 0 && s.charCodeAt(open) !== 34;) open--;
       if (!this.inertJsonKey(s, open + 1, close)) return false;
     }
     // the nesting depth is at most the number of levels; the root sits at depth + 1
@@ -928,8 +929,8 @@ class Engine implements CompiledRedaction {
     if (f.numberHazard || f.levels >= this.config.scan.maxDepth - depth) return false;
     for (let k = 0; k < f.keyCount; k++) {
       const close = f.keyQuotes[k];
-      let open = close - 1;
-      while (open >= 0 && s.charCodeAt(open) !== 34) open--;
+      let open = f.keyOpens[k];
+      if (open < 0) for (open = close - 1; open >= 0 && s.charCodeAt(open) !== 34;) open--;
       if (!this.inertJsonKey(s, open + 1, close)) return false;
     }
     let quotes = 0;

@@ -22,6 +22,7 @@ function facts(f: CandidateFinder, s: string) {
     positions: Array.from(f.positions.subarray(0, n)),
     structural: f.structural,
     keyQuotes: Array.from(f.keyQuotes.subarray(0, f.keyCount)),
+    keyOpens: Array.from(f.keyOpens.subarray(0, f.keyCount)),
     numberHazard: f.numberHazard,
     levels: f.levels,
   };
@@ -179,6 +180,54 @@ const text = fc
     maxLength: 160,
   })
   .map((parts) => parts.join(''));
+
+describe("a JSON key's opening quote, where the pass saw it (issue #4)", () => {
+  it('is -1 or the last quote before the closing one, on any text', () => {
+    const part = fc.constantFrom(
+      '"',
+      ':',
+      ' ',
+      '\n',
+      'ab',
+      'x-y.z_1',
+      'a b',
+      '\\',
+      '{',
+      "'",
+      'k'.repeat(60),
+    );
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 24 }), (parts) => {
+        const s = parts.join('');
+        for (const f of [simd, js]) {
+          f.find(s);
+          for (let k = 0; k < f.keyCount; k++) {
+            const open = f.keyOpens[k];
+            if (open === -1) continue;
+            const close = f.keyQuotes[k];
+            expect(s[open]).toBe('"');
+            expect(s.lastIndexOf('"', close - 1)).toBe(open);
+          }
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('is found for the keys of compact and spaced JSON', () => {
+    const s = JSON.stringify({ role: 'user', parts: [{ type: 'text' }] }) + ' {"a" : 1, "": 2}';
+    finder.find(s);
+    const opens = Array.from(finder.keyOpens.subarray(0, finder.keyCount));
+    expect(opens).not.toContain(-1);
+    expect(opens.map((o, k) => s.slice(o + 1, finder.keyQuotes[k]))).toEqual([
+      'role',
+      'parts',
+      'type',
+      'a',
+      '',
+    ]);
+  });
+});
 
 describe('the prefilter pass in WebAssembly (prefilter.wat)', () => {
   it('runs here: Node has WebAssembly SIMD, so the production path is the one tested below', () => {

@@ -449,7 +449,11 @@ export class CandidateFinder {
   private units = new Uint16Array(0);
   private unitBytes = Buffer.alloc(0);
   keyQuotes = new Int32Array(16);
+  /** The opening quote of each of keyQuotes' keys where the pass saw it, else -1. */
+  keyOpens = new Int32Array(16);
   keyCount = 0;
+  /** Where the last assignment check's key run ended (its keyEnd). */
+  private runEnd = -1;
   numberHazard = false;
   /**
    * `levels`: '[' and '{', plus one for each that opens a string's content (`"[`, `" {`): a
@@ -573,7 +577,6 @@ export class CandidateFinder {
       // the last dash of `-----BEGIN`
       if (i >= 4 && at(s, i + 1) === 66 && s.startsWith('-----BEGIN', i - 4)) this.push(i - 4);
     } else if (c === 58 /* : */) {
-      this.jsonKey(s, i);
       if (at(s, i + 1) === 47 && at(s, i + 2) === 47) {
         if (userinfoAt(s, i + 3)) this.push(i);
         if (i >= 5 && s.startsWith('hooks.slack.com/', i + 3)) this.push(i - 5);
@@ -589,8 +592,9 @@ export class CandidateFinder {
           if (i === 0 || !ipv6Before(s, i - 1)) this.push(i);
       }
       const before = this.count;
-      this.assignment(s, i);
+      const runStart = this.assignment(s, i);
       if (this.count !== before && quotedSeparator(s, i)) this.structural += this.count - before;
+      this.jsonKey(s, i, runStart);
     } else if (c === 61 /* = */) {
       this.azure(s, i);
       this.assignment(s, i);
@@ -628,8 +632,13 @@ export class CandidateFinder {
     }
   }
 
-  /** Records the closing quote before the ':' at i (JSON whitespace between), if there is one. */
-  private jsonKey(s: string, i: number): void {
+  /**
+   * Records the closing quote before the ':' at i (JSON whitespace between), if there is one,
+   * and the key's opening quote when the assignment check's key run (which starts at
+   * `runStart` and ends at runEnd) is the whole key: a '"' right before it, the run ending at
+   * the closing quote. Otherwise -1 (a key with other characters, or longer than MAX_KEY).
+   */
+  private jsonKey(s: string, i: number, runStart: number): void {
     let j = i - 1;
     let c = at(s, j);
     while (c === 32 || c === 9 || c === 10 || c === 13) c = at(s, --j);
@@ -638,7 +647,12 @@ export class CandidateFinder {
       const grown = new Int32Array(this.keyQuotes.length * 2);
       grown.set(this.keyQuotes);
       this.keyQuotes = grown;
+      const opens = new Int32Array(grown.length);
+      opens.set(this.keyOpens);
+      this.keyOpens = opens;
     }
+    this.keyOpens[this.keyCount] =
+      this.runEnd === j && runStart > 0 && s.charCodeAt(runStart - 1) === 34 ? runStart - 1 : -1;
     this.keyQuotes[this.keyCount++] = j;
   }
 
@@ -688,8 +702,9 @@ export class CandidateFinder {
    * `key = value` / `"key": value` with ':' or '=' at i: the key (after optional whitespace,
    * quote and backslash, read backwards) is a run of [A-Za-z0-9_.-] of which the match uses at
    * most the last MAX_KEY characters; a keyword starts ≤ MAX_CORE_OFFSET before its core.
+   * Answers where that run starts (and leaves where it ends in runEnd).
    */
-  private assignment(s: string, i: number): void {
+  private assignment(s: string, i: number): number {
     // i < s.length, so every index read below is in range: charCodeAt without at()'s checks
     let j = i;
     let c = j > 0 ? s.charCodeAt(j - 1) : -1;
@@ -711,5 +726,7 @@ export class CandidateFinder {
       if (CORE_PAIR[pair] === 0 || !coreAt(s, p, keyEnd)) continue;
       for (let q = p - MAX_CORE_OFFSET > k ? p - MAX_CORE_OFFSET : k; q <= p; q++) this.push(q);
     }
+    this.runEnd = keyEnd;
+    return k;
   }
 }
