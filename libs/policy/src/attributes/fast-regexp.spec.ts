@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { RE2JS } from 're2js';
-import { fastRegExp } from './fast-regexp';
+import { fastRegExp, patternCharset } from './fast-regexp';
 
 /** Match and submatches as plain values, or null. */
 function groups(m: RegExpExecArray | string[] | null, n: number): (string | null)[] | null {
@@ -116,5 +116,35 @@ describe('fastRegExp: a V8 RegExp where it provably matches as RE2 does, in line
     );
     // the generator must exercise the accepted subset, not only refusals
     expect(accepted).toBeGreaterThan(300);
+  });
+});
+
+describe('patternCharset: the characters an RE2 pattern can match', () => {
+  it('reads classes, escapes, groups, alternation and repetition', () => {
+    const set = patternCharset('[a-c0-9._%+-]+@(?:x|\\d){2,}\\.[^\\s]?');
+    expect(set).not.toBeNull();
+    const has = (ch: string) => set!.ascii[ch.charCodeAt(0)] === 1;
+    for (const ch of 'abc09._%+-@x.!"') expect(has(ch)).toBe(true); // [^\s] holds '!' and '"'
+    for (const ch of ' \t\n') expect(has(ch)).toBe(false);
+    expect(set!.nonAscii).toBe(true); // [^\s]
+    expect(patternCharset('TCK-[0-9]{6}')!.nonAscii).toBe(false);
+    expect(patternCharset('TCK-[0-9]{6}')!.ascii['a'.charCodeAt(0)]).toBe(0);
+  });
+
+  it('refuses assertions, flags and syntax it does not read', () => {
+    for (const p of [
+      '^abc',
+      'abc$',
+      '\\bword',
+      'a\\Bb',
+      '\\Aabc',
+      'abc\\z',
+      '(?i)abc',
+      '[[:alpha:]]',
+      '\\pL',
+      'a{',
+      '\\x41',
+    ])
+      expect(patternCharset(p)).toBeNull();
   });
 });

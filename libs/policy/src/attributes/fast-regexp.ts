@@ -93,6 +93,35 @@ interface Group {
 }
 type Item = Atom | Group;
 
+/**
+ * The set of the escape `\e` (RE2's meaning), or null for one not read here. In a class
+ * (`inClass`) only single characters and \d \w \s.
+ */
+function escapeSet(e: string | undefined, inClass: boolean): CharSet | null {
+  switch (e) {
+    case 'd':
+      return DIGIT;
+    case 'w':
+      return WORD;
+    case 's':
+      return SPACE;
+    case 'D':
+    case 'W':
+    case 'S':
+      return inClass ? null : complement(e === 'D' ? DIGIT : e === 'W' ? WORD : SPACE);
+    case 't':
+      return [[9, 9]];
+    case 'n':
+      return [[10, 10]];
+    case 'r':
+      return [[13, 13]];
+    case 'f':
+      return [[12, 12]];
+    default:
+      return e !== undefined && PUNCTUATION.has(e) ? [[c(e), c(e)]] : null;
+  }
+}
+
 class Refused extends Error {}
 
 /** Parses the subset described above; throws Refused for anything else. */
@@ -165,32 +194,10 @@ class Parser {
 
   /** After a backslash; inClass: inside [...] (only single characters and \d \w \s). */
   private escape(inClass: boolean): CharSet {
-    const e = this.p[this.i + 1];
+    const set = escapeSet(this.p[this.i + 1], inClass);
     this.i += 2;
-    switch (e) {
-      case 'd':
-        return DIGIT;
-      case 'w':
-        return WORD;
-      case 's':
-        return SPACE;
-      case 'D':
-      case 'W':
-      case 'S':
-        if (inClass) throw new Refused();
-        return complement(e === 'D' ? DIGIT : e === 'W' ? WORD : SPACE);
-      case 't':
-        return [[9, 9]];
-      case 'n':
-        return [[10, 10]];
-      case 'r':
-        return [[13, 13]];
-      case 'f':
-        return [[12, 12]];
-      default:
-        if (e !== undefined && PUNCTUATION.has(e)) return [[c(e), c(e)]];
-        throw new Refused(); // \b \A \z \x \p \Q \1 …
-    }
+    if (!set) throw new Refused(); // \b \A \z \x \p \Q \1 …
+    return set;
   }
 
   private cls(): CharSet {
@@ -292,4 +299,119 @@ export function fastRegExp(pattern: string): RegExp | null {
     if (err instanceof Refused || err instanceof SyntaxError) return null;
     throw err;
   }
+}
+
+/**
+ * The characters an RE2 pattern can match, as a superset: `ascii[c]` for c < 128, and
+ * `nonAscii` for every code unit from 128 up (any non-ASCII character in the pattern's sets).
+ */
+export interface PatternChars {
+  ascii: Uint8Array;
+  nonAscii: boolean;
+}
+
+/**
+ * Every character any match of the RE2 `pattern` can contain (a superset), or null when the
+ * pattern has a zero-width assertion (`^ $ \b \B \A \z`: a match would then depend on the
+ * characters around it), flags, or syntax not read here.
+ *
+ * For windowed matching (compile.ts): a match never contains a character outside the set, so
+ * around each occurrence of a literal every match contains, the maximal run of characters in
+ * the set holds every match that contains that occurrence; and without assertions, RE2 finds
+ * in that run exactly the matches it finds there in the whole text (nothing before the run can
+ * start a match that reaches into it, nothing after it can extend one).
+ */
+export function patternCharset(pattern: string): PatternChars | null {
+  const ranges: CharSet = [];
+  let nonAscii = false;
+  const add = (set: CharSet): void => {
+    for (const r of set) {
+      if (r[1] >= 128) nonAscii = true;
+      if (r[0] < 128) ranges.push([r[0], Math.min(r[1], 127)]);
+    }
+  };
+  let i = 0;
+  const p = pattern;
+  const n = p.length;
+  const escape = escapeSet;
+  while (i < n) {
+    const ch = p[i];
+    if (ch === '^' || ch === '$') return null;
+    if (ch === '(') {
+      if (p[i + 1] === '?') {
+        const named = /^\(\?P?<[A-Za-z_][A-Za-z0-9_]*>/.exec(p.slice(i));
+        if (p.startsWith('(?:', i)) i += 3;
+        else if (named) i += named[0].length;
+        else return null; // flags
+      } else i++;
+      continue;
+    }
+    if (ch === ')' || ch === '|' || ch === '*' || ch === '+' || ch === '?') {
+      i++;
+      continue;
+    }
+    if (ch === '{') {
+      const q = /^\{\d+(,\d*)?\}/.exec(p.slice(i));
+      if (!q) return null;
+      i += q[0].length;
+      continue;
+    }
+    if (ch === '\\') {
+      const set = escape(p[i + 1], false);
+      if (!set) return null;
+      add(set);
+      i += 2;
+      continue;
+    }
+    if (ch === '[') {
+      i++;
+      let negated = false;
+      if (p[i] === '^') {
+        negated = true;
+        i++;
+      }
+      const members: CharSet = [];
+      let first = true;
+      while (i < n && (first || p[i] !== ']')) {
+        first = false;
+        if (p[i] === '[' || p[i] === ']') return null;
+        let lo: CharSet | null;
+        if (p[i] === '\\') {
+          lo = escape(p[i + 1], true);
+          i += 2;
+        } else {
+          lo = [[p.charCodeAt(i), p.charCodeAt(i)]];
+          i++;
+        }
+        if (!lo) return null;
+        if (
+          p[i] === '-' &&
+          p[i + 1] !== ']' &&
+          i + 1 < n &&
+          lo.length === 1 &&
+          lo[0][0] === lo[0][1]
+        ) {
+          i++;
+          let hi: number;
+          if (p[i] === '\\') {
+            const e = escape(p[i + 1], true);
+            if (!e || e.length !== 1 || e[0][0] !== e[0][1]) return null;
+            hi = e[0][0];
+            i += 2;
+          } else hi = p.charCodeAt(i++);
+          if (hi < lo[0][0]) return null;
+          members.push([lo[0][0], hi]);
+        } else members.push(...lo);
+      }
+      if (p[i] !== ']') return null;
+      i++;
+      add(negated ? complement(members) : normalize(members));
+      continue;
+    }
+    add(ch === '.' ? ANY_BUT_NEWLINE : [[p.charCodeAt(i), p.charCodeAt(i)]]);
+    i++;
+  }
+  const ascii = new Uint8Array(128);
+  for (const [lo, hi] of ranges) for (let k = lo; k <= hi; k++) ascii[k] = 1;
+  return { ascii, nonAscii };
 }

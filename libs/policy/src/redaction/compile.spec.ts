@@ -1113,3 +1113,66 @@ describe('summary attributes are written once per item (issue #4)', () => {
     expect(counts).toEqual({ 'email.mask': 1, 'ipv4.mask': 1 });
   });
 });
+
+describe('tenant patterns run on the run of their characters around their literal (issue #4)', () => {
+  const piece = fc.constantFrom(
+    '[a-zA-Z0-9._%+-]+',
+    '[a-z]+',
+    '[a-z]{2,}',
+    '[0-9]{3,6}',
+    '\\d+',
+    '\\w+',
+    '\\.',
+    '(?:ab|cd)',
+    '(x|yz)?',
+    '.{0,3}',
+    '[^ ]+',
+    '[^ "]*',
+    'é+',
+    '\\s?',
+    'a*?',
+  );
+  const literal = fc.constantFrom('@', 'TCK-', 'sk-', 'é');
+  const pattern = fc
+    .tuple(fc.array(piece, { maxLength: 3 }), literal, fc.array(piece, { maxLength: 3 }))
+    .map(([before, lit, after]) => before.join('') + lit + after.join(''));
+  const text = fc
+    .array(
+      fc.oneof(
+        fc.constantFrom(...'ab cd@.-_"x9é\n\t'.split('')),
+        fc.constantFrom('TCK-123456', 'sk-AbCd1234', 'bob@example.com', '😀', 'yz'),
+      ),
+      { maxLength: 40 },
+    )
+    .map((p) => p.join(''));
+
+  it('finds what a scan of the whole string finds (fast-check vs reference)', () => {
+    fc.assert(
+      fc.property(pattern, fc.array(text, { minLength: 1, maxLength: 4 }), (p, texts) => {
+        const c = cfg({
+          ...SILENT,
+          detectors: { enabled: [] },
+          customPatterns: [{ name: 't', pattern: p }],
+        });
+        const fast = compileRedaction(c, { hmacKey: KEY });
+        const ref = compileRedaction(c, { hmacKey: KEY, referenceScan: true });
+        for (const s of texts) expect(fast.redactText(s)).toBe(ref.redactText(s));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('an email pattern on a long prompt finds the one address in it', () => {
+    const c = cfg({
+      ...SILENT,
+      detectors: { enabled: [] },
+      customPatterns: [
+        { name: 'mail', pattern: '[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\\.[a-zA-Z]{2,}' },
+      ],
+    });
+    const red = compileRedaction(c, { hmacKey: KEY });
+    const prose = 'the agent plans tool calls and summarises results '.repeat(40);
+    const out = red.redactText(`${prose}write to jane.doe@example.com today ${prose}`);
+    expect(out).toBe(`${prose}write to [REDACTED:mail] today ${prose}`);
+  });
+});

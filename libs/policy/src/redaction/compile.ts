@@ -53,6 +53,7 @@ import type {
   TracesData,
 } from '@custodian/otlp';
 import { RE2JS } from 're2js';
+import { patternCharset, type PatternChars } from '../attributes/fast-regexp';
 import { RedactionAction, RedactionActionSpec, RedactionConfig, REDACTION_ACTIONS } from './config';
 import {
   BUILTIN_DETECTORS,
@@ -218,6 +219,13 @@ class Engine implements CompiledRedaction {
   private readonly custom: RE2JS[];
   /** Per tenant pattern, a literal every match contains (or ''): indexOf gates re2js. */
   private readonly customGates: string[];
+  /**
+   * Per tenant pattern with a gate, the characters its matches can hold (patternCharset), or
+   * null: re2js then runs only on the run of such characters around each occurrence of the
+   * gate, not on the whole string (re2js costs ~35 µs per KB: an email pattern on a 2 KB prompt
+   * holding one '@' took 74 µs, on the 20-character run around it ~3 µs).
+   */
+  private readonly customChars: (PatternChars | null)[];
   private readonly allowedValues: RE2JS[];
   private readonly ignoredKeys: Set<string>;
   private readonly ignoredKeyPatterns: RE2JS[];
@@ -314,6 +322,9 @@ class Engine implements CompiledRedaction {
       );
     });
     this.customGates = config.customPatterns.map((p) => requiredLiteral(p.pattern));
+    this.customChars = config.customPatterns.map((p, i) =>
+      this.customGates[i] === '' ? null : patternCharset(p.pattern),
+    );
     this.anchoredCustom = config.customPatterns.some((p) => /[$^]|\\[Az]/.test(p.pattern));
 
     this.contentRule = this.rules.length;
@@ -858,10 +869,53 @@ class Engine implements CompiledRedaction {
       const re = this.custom[c];
       const gate = this.customGates[c];
       if (gate !== '' && !this.referenceScan && s.indexOf(gate) === -1) continue;
+      const chars = this.customChars[c];
+      if (chars !== null && !this.referenceScan) {
+        this.windowed(s, re, gate, chars, this.customBase + c, m);
+        continue;
+      }
       if (!re.test(s)) continue;
       const mt = re.matcher(s);
       while (mt.find())
         if (mt.end() > mt.start()) m.push(this.customBase + c, mt.start(), mt.end());
+    }
+  }
+
+  /**
+   * A tenant pattern's matches in `s`, found by running it only on the maximal run of the
+   * characters its matches can hold around each occurrence of its gate (every match holds the
+   * gate and only such characters, so it lies in one such run; the pattern has no assertions,
+   * so it finds there what it finds there in the whole string). Same matches as a whole-string
+   * scan; a property test holds the two together.
+   */
+  private windowed(
+    s: string,
+    re: RE2JS,
+    gate: string,
+    chars: PatternChars,
+    kind: number,
+    m: Matches,
+  ): void {
+    const { ascii, nonAscii } = chars;
+    const len = s.length;
+    let g = s.indexOf(gate);
+    while (g !== -1) {
+      let a = g;
+      while (a > 0) {
+        const ch = s.charCodeAt(a - 1);
+        if (ch < 128 ? ascii[ch] === 0 : !nonAscii) break;
+        a--;
+      }
+      let b = g + gate.length;
+      while (b < len) {
+        const ch = s.charCodeAt(b);
+        if (ch < 128 ? ascii[ch] === 0 : !nonAscii) break;
+        b++;
+      }
+      const w = a === 0 && b === len ? s : s.slice(a, b);
+      const mt = re.matcher(w);
+      while (mt.find()) if (mt.end() > mt.start()) m.push(kind, a + mt.start(), a + mt.end());
+      g = s.indexOf(gate, b);
     }
   }
 
