@@ -24,3 +24,4 @@ export {
   type TenantChange,
   type TenantKey,
 } from './tenant-config.repositories';
+export { isUuid } from './uuid';

@@ -8,7 +8,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { auditEventHash, chainKey, genesisHash, type AuditRecord } from '@custodian/audit';
-import { PrismaService, type Prisma, type PrismaClient } from '@custodian/db';
+import { isUuid, PrismaService, type Prisma, type PrismaClient } from '@custodian/db';
 import type { GraphQLError } from 'graphql';
 import type { Actor, RequestMeta } from '../auth/actor';
 import { forbidden } from '../auth/errors';
@@ -85,7 +85,7 @@ export class AdminAudit {
     },
   ): Promise<GraphQLError> {
     let tenantId = denial.tenantId;
-    if (tenantId !== null && !UUID.test(tenantId)) tenantId = null;
+    if (tenantId !== null && !isUuid(tenantId)) tenantId = null;
     if (tenantId !== null) {
       const exists = await this.prisma.client.tenant.count({ where: { id: tenantId } });
       if (exists === 0) tenantId = null;
@@ -106,8 +106,6 @@ export class AdminAudit {
     return forbidden(denial.message);
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Appends one event to its chain. Must run inside a transaction: the advisory lock is released

@@ -10,7 +10,7 @@
  * fields are protected by `sanitize` instead.
  */
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { PrismaService } from '@custodian/db';
+import { isUuid, PrismaService } from '@custodian/db';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { randomUUID } from 'node:crypto';
@@ -28,7 +28,6 @@ import type { AdminRequestState } from './current-actor.decorator';
 import { badInput, notFound, unauthenticated } from './errors';
 
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 interface HttpRequestLike extends AdminRequestState {
@@ -121,7 +120,7 @@ export class AdminAuthGuard implements CanActivate {
       });
     }
     const raw = argAtPath(gql.getArgs<Record<string, unknown>>(), tenantArg);
-    if (raw !== undefined && raw !== null && (typeof raw !== 'string' || !UUID.test(raw))) {
+    if (raw !== undefined && raw !== null && (typeof raw !== 'string' || !isUuid(raw))) {
       throw badInput(`${tenantArg}: expected a tenant id (UUID)`);
     }
     const tenantId = (raw as string | null | undefined) ?? null;

@@ -4,7 +4,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { hashPassword, passwordProblems } from '@custodian/auth';
-import { PrismaService } from '@custodian/db';
+import { isUuid, PrismaService } from '@custodian/db';
 import { AdminAudit } from '../audit/admin-audit.service';
 import type { Actor } from '../auth/actor';
 import { TENANT_ROLES, type TenantRole } from '../auth/abilities';
@@ -13,7 +13,6 @@ import { badInput, conflict, notFound } from '../auth/errors';
 import type { AddMemberInput, MembershipView } from './memberships.types';
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class MembershipsService {
@@ -118,7 +117,7 @@ export class MembershipsService {
   }
 
   private async find(tenantId: string, userId: string) {
-    if (!UUID.test(userId)) throw badInput('userId: expected a user id (UUID)');
+    if (!isUuid(userId)) throw badInput('userId: expected a user id (UUID)');
     const m = await this.db.membership.findUnique({
       where: { userId_tenantId: { userId, tenantId } },
       include: { user: true },

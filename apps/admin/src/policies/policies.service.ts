@@ -28,6 +28,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { decryptSecret, encryptSecret, tenantHmacAad } from '@custodian/auth';
 import type { CustodianConfig } from '@custodian/config';
 import {
+  isUuid,
   PolicyVersionRepository,
   PrismaService,
   SinkRepository,
@@ -170,7 +171,6 @@ interface ActivationDetails {
 }
 
 const HMAC_KEY_BYTES = 32;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_PAGE = 100;
 
 function invalidPolicy(problems: readonly PolicyProblem[]) {
@@ -512,7 +512,7 @@ export class PoliciesService {
   // -------------------------------------------------------------------------------------------
 
   private async requireTenant(tenantId: string) {
-    if (!UUID.test(tenantId)) throw notFound(`no tenant with id ${tenantId}`);
+    if (!isUuid(tenantId)) throw notFound(`no tenant with id ${tenantId}`);
     const active = await this.versions.active(tenantId);
     if (!active) throw notFound(`no tenant with id ${tenantId}`);
     return active;

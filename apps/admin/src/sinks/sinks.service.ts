@@ -24,6 +24,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { encryptSecretJson, openSinkSecret, sinkSecretAad } from '@custodian/auth';
 import type { CustodianConfig } from '@custodian/config';
 import {
+  isUuid,
   PrismaService,
   RepositoryError,
   SinkRepository,
@@ -518,9 +519,7 @@ export class SinksService {
   }
 
   private async row(tenantId: string, sinkId: string): Promise<Sink> {
-    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-    const row =
-      uuid.test(sinkId) && uuid.test(tenantId) ? await this.repo.get(tenantId, sinkId) : null;
+    const row = isUuid(sinkId) && isUuid(tenantId) ? await this.repo.get(tenantId, sinkId) : null;
     if (!row) throw notFound(`tenant has no sink ${sinkId}`);
     return row;
   }

@@ -25,7 +25,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { decryptSecret, encryptSecret, tenantHmacAad } from '@custodian/auth';
-import { PolicyVersionRepository, TenantKeyRepository, type PrismaClient } from '@custodian/db';
+import {
+  isUuid,
+  PolicyVersionRepository,
+  TenantKeyRepository,
+  type PrismaClient,
+} from '@custodian/db';
 import {
   type CompiledPolicy,
   DEFAULT_POLICY,
@@ -52,9 +57,6 @@ export interface CompiledTenantPolicy {
   /** Clock time the policy was compiled. */
   readonly loadedAt: number;
 }
-
-/** Tenant ids are PostgreSQL uuids; anything else names no tenant. */
-const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The tenant does not exist (deleted, or an id that never was). */
 export class UnknownTenantError extends Error {
@@ -214,7 +216,7 @@ export class TenantPolicies {
     // A record whose tenant header is not a uuid (not from a gateway) names no tenant: the
     // query would fail with a syntax error, which read as transient and was retried forever,
     // holding the partition.
-    if (!TENANT_ID.test(tenantId)) throw new UnknownTenantError(tenantId);
+    if (!isUuid(tenantId)) throw new UnknownTenantError(tenantId);
     const previous = this.entries.get(tenantId);
     const active = await this.policiesRepo.active(tenantId);
     if (!active) throw new UnknownTenantError(tenantId);
