@@ -942,11 +942,23 @@ class Engine implements CompiledRedaction {
    *   scanned as String(n).
    */
   private jsonUnchanged(s: string, depth: number): boolean {
+    return (
+      this.builtin.candidates === this.builtin.finder.structural && this.jsonReadable(s, depth)
+    );
+  }
+
+  /**
+   * The conditions jsonUnchanged and spliceable share, on the prefilter's facts about the raw
+   * JSON text `s`: built-in detectors and no anchored tenant pattern, no number JSON.parse would
+   * rewrite, fewer levels than the masking depth, and no key a key rule acts on. No backslash
+   * too: text() calls both only then (otherwise it parses first), so it is not looked for again.
+   */
+  private jsonReadable(s: string, depth: number): boolean {
     const b = this.builtin;
     if (b.empty || this.anchoredCustom) return false;
-    if (s.indexOf('\\') !== -1) return false;
     const f = b.finder;
-    if (b.candidates !== f.structural || f.numberHazard) return false;
+    // the nesting depth is at most the number of levels; the root sits at depth + 1
+    if (f.numberHazard || f.levels >= this.config.scan.maxDepth - depth) return false;
     for (let k = 0; k < f.keyCount; k++) {
       const close = f.keyQuotes[k];
       // the opening quote: where the pass saw it, else by hand (String#lastIndexOf is a runtime
@@ -955,8 +967,7 @@ class Engine implements CompiledRedaction {
       if (open < 0) for (open = close - 1; open >= 0 && s.charCodeAt(open) !== 34;) open--;
       if (!this.inertJsonKey(s, open + 1, close)) return false;
     }
-    // the nesting depth is at most the number of levels; the root sits at depth + 1
-    return f.levels < this.config.scan.maxDepth - depth;
+    return true;
   }
 
   /**
@@ -977,16 +988,7 @@ class Engine implements CompiledRedaction {
    * If `s` is not JSON at all, the raw text is what parsing would have fallen back to anyway.
    */
   private spliceable(s: string, depth: number, m: Matches, mode: number): boolean {
-    const b = this.builtin;
-    if (b.empty || this.anchoredCustom || this.allowedValues.length) return false;
-    const f = b.finder;
-    if (f.numberHazard || f.levels >= this.config.scan.maxDepth - depth) return false;
-    for (let k = 0; k < f.keyCount; k++) {
-      const close = f.keyQuotes[k];
-      let open = f.keyOpens[k];
-      if (open < 0) for (open = close - 1; open >= 0 && s.charCodeAt(open) !== 34;) open--;
-      if (!this.inertJsonKey(s, open + 1, close)) return false;
-    }
+    if (this.allowedValues.length || !this.jsonReadable(s, depth)) return false;
     let quotes = 0;
     let at = 0;
     let open = -1;
