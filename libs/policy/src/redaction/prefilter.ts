@@ -335,6 +335,7 @@ const WASM_INPUT = 16;
 class WasmScanner {
   private readonly scan: (len: number, out: number) => number;
   private readonly memory: WasmMemory;
+  private readonly levelsOut: { value: number };
   private bytes: Buffer;
   words: Int32Array;
   /** After run(): the index in `words` of the first hit. */
@@ -344,9 +345,11 @@ class WasmScanner {
     const exports = instance.exports as {
       scan: (len: number, out: number) => number;
       memory: WasmMemory;
+      levels: { value: number };
     };
     this.scan = exports.scan;
     this.memory = exports.memory;
+    this.levelsOut = exports.levels;
     this.bytes = Buffer.alloc(0);
     this.words = new Int32Array(0);
     this.views();
@@ -354,20 +357,28 @@ class WasmScanner {
 
   /**
    * Runs the pass over `s`: answers the number of hits, which are `words[hitsAt, hitsAt + n)`.
-   * The memory holds the input (and the 32 bytes the last 16-unit load may read past it), then
+   * The memory holds the input, two zero units after it (what the pass reads as the characters
+   * after its end) and the rest of the 48 bytes its last loads may read past the input, then
    * room for one hit per unit; it grows to the longest string seen.
    */
   run(s: string): number {
     const len = s.length;
-    const out = (WASM_INPUT + 2 * len + 32 + 15) & ~15;
+    const out = (WASM_INPUT + 2 * len + 48 + 15) & ~15;
     const need = out + 4 * len;
     if (need > this.bytes.length) {
       this.memory.grow(Math.ceil((need - this.bytes.length) / 65536));
       this.views();
     }
-    this.bytes.write(s, WASM_INPUT, 'utf16le');
+    const end = this.bytes.write(s, WASM_INPUT, 'utf16le') + WASM_INPUT;
+    const b = this.bytes;
+    b[end] = b[end + 1] = b[end + 2] = b[end + 3] = 0;
     this.hitsAt = out >> 2;
     return this.scan(len, out);
+  }
+
+  /** After run(): the nesting levels of the brackets the pass counted instead of listing. */
+  levels(): number {
+    return this.levelsOut.value;
   }
 
   private views(): void {
@@ -393,9 +404,38 @@ function wasmScanner(): WasmScanner | null {
 }
 
 /**
+ * Does an event the main loop raises at i (character c, bits ev) reach event() from the
+ * WebAssembly pass? It leaves out events where event() can only find nothing:
+ * - a digit run's first digit with neither another digit nor a separator (' ', '-', '.') and a
+ *   digit after it, nor an exponent's 'e' (numberHazardAt), nor two capitals before (IBAN):
+ *   every number digitRunMayMatch accepts has ≥ 2 digits or a dot and a digit;
+ * - a space or tab that does not end "rer" (any case) or "sic": `bearer ` and `[Bb]asic `;
+ * - '[' and '{' not after a space: the pass counts their levels itself (2 after a '"', else 1).
+ * Characters outside the string read as NUL, which is none of those.
+ */
+function keepsEvent(s: string, i: number, ev: number): boolean {
+  if (ev === E_DIGIT) {
+    const n1 = at(s, i + 1);
+    return (
+      (cls(s, i + 1) & DIGIT) !== 0 ||
+      ((n1 === 32 || n1 === 45 || n1 === 46) && (cls(s, i + 2) & DIGIT) !== 0) ||
+      (n1 | 32) === 101 ||
+      (cls(s, i - 1) & UPPER && cls(s, i - 2) & UPPER) !== 0
+    );
+  }
+  if (ev === E_SPACE)
+    return (
+      (lower(s, i - 1) === 114 && lower(s, i - 2) === 101 && lower(s, i - 3) === 114) ||
+      (at(s, i - 1) === 99 && at(s, i - 2) === 105 && at(s, i - 3) === 115)
+    );
+  if (ev === E_BRACKET) return at(s, i - 1) === 32;
+  return true;
+}
+
+/**
  * The hits of the character pass over `s` (position << 2 | 2 for event, | 1 for a run reaching
  * MIN_TOKEN): from prefilter.wat with `simd`, else from the JavaScript loop's own tables and
- * rules. The two must agree on every string (prefilter.spec.ts).
+ * rules, with keepsEvent's. The two must agree on every string (prefilter.spec.ts).
  */
 export function passHits(s: string, simd: boolean): number[] {
   const hits: number[] = [];
@@ -413,7 +453,7 @@ export function passHits(s: string, simd: boolean): number[] {
     const ev = t & after;
     after = t >>> 8;
     run = (run + 1) & (t >> 31);
-    const hit = (run === MIN_TOKEN ? 1 : 0) | (ev !== 0 ? 2 : 0);
+    const hit = (run === MIN_TOKEN ? 1 : 0) | (ev !== 0 && keepsEvent(s, i, ev) ? 2 : 0);
     if (hit) hits.push((i << 2) | hit);
   }
   return hits;
@@ -522,7 +562,8 @@ export class CandidateFinder {
   /**
    * The same loop's classification done 16 characters at a time by prefilter.wat (WebAssembly
    * SIMD): it lists the positions where the loop above would call longRun (bit 0) or event
-   * (bit 1), and only those are visited here, with the same calls in the same order.
+   * (bit 1) — less the events keepsEvent rules out, whose brackets it counts in levels — and
+   * only those are visited here, with the same calls in the same order.
    */
   private findInWasm(s: string, w: WasmScanner): void {
     const n = w.run(s);
@@ -538,6 +579,7 @@ export class CandidateFinder {
         if (ev !== 0) this.event(s, i, c, ev);
       }
     }
+    this.levels += w.levels();
   }
 
   /** A character that may start (or end the key of) a detection, at i. */
