@@ -275,6 +275,18 @@ describe('the prefilter pass in WebAssembly (prefilter.wat)', () => {
     }
   });
 
+  it('classifies every character as the JavaScript tables do (its nibble tables cover all 128 ASCII codes)', () => {
+    const codes = [...Array.from({ length: 0x300 }, (_, c) => c), 0x4e2d, 0x8000, 0xd83d, 0xfeff];
+    for (const c of codes) {
+      const ch = String.fromCharCode(c);
+      // a run of it (token character or not), it inside and after a token run, after a digit,
+      // a dash, an r and a quote, and before a space, a digit and a bracket
+      const s = `${ch.repeat(20)}${'a'.repeat(10)}${ch}${'b'.repeat(10)}r${ch}-${ch}"${ch}9${ch}${ch} [${ch}1 `;
+      expect({ c, hits: passHits(s, true) }).toEqual({ c, hits: passHits(s, false) });
+      expect({ c, ...facts(simd, s) }).toEqual({ c, ...facts(js, s) });
+    }
+  });
+
   it('reuses and grows its memory across strings of very different lengths', () => {
     const long = 'x'.repeat(300_000) + ' mail bob@example.com ' + '7'.repeat(20);
     const short = 'a token sk-proj-AbCdEfGhIjKlMnOpQrSt here and there, twice';

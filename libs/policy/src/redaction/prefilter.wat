@@ -32,6 +32,8 @@
     (local $w i32) (local $d i32) (local $e i32) (local $r i32) (local $all i32) (local $j i32)
     (local $rem i32) (local $lim i32) (local $m i32) (local $q i32)
     (local $n1 v128) (local $n2 v128) (local $p2 v128) (local $p3 v128)
+    (local $vprev v128) (local $digp v128) (local $digprev v128) (local $lo v128) (local $hi v128)
+    (local $cls v128) (local $tok v128)
     (local.set $o (local.get $out))
     (global.set $levels (i32.const 0))
     (block $done
@@ -43,15 +45,27 @@
           (i8x16.narrow_i16x8_u
             (v128.load (local.get $a))
             (v128.load offset=16 (local.get $a))))
-        (local.set $p
-          (i8x16.narrow_i16x8_u
-            (v128.load (i32.sub (local.get $a) (i32.const 2)))
-            (v128.load offset=14 (local.get $a))))
-        ;; [0-9]
-        (local.set $dig
-          (i8x16.lt_u
-            (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x30)))
-            (i8x16.splat (i32.const 10))))
+        (local.set $p (i8x16.shuffle 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 (local.get $vprev) (local.get $v)))
+        (local.set $vprev (local.get $v))
+        ;; classes by two table lookups, on the low and the high nibble (ANDed: each bit stands
+        ;; for a rectangle of codes; narrowed non-ASCII bytes have a high nibble of 8 or more,
+        ;; where every table holds 0). $cls: bit 7 [ {, bit 6 tab, bit 5 space, bit 3 ~, bit 2 @,
+        ;; bit 1 : =, bit 0 ( +. $tok: non-zero for the token characters [A-Za-z0-9_.+/=-],
+        ;; bit 2 for a digit.
+        (local.set $lo (v128.and (local.get $v) (i8x16.splat (i32.const 15))))
+        (local.set $hi (i8x16.shr_u (local.get $v) (i32.const 4)))
+        (local.set $cls
+          (v128.and
+            (i8x16.swizzle (v128.const i8x16 36 0 0 0 0 0 0 0 1 64 2 129 0 2 8 0) (local.get $lo))
+            (i8x16.swizzle (v128.const i8x16 64 0 33 2 4 128 0 136 0 0 0 0 0 0 0 0) (local.get $hi))))
+        (local.set $tok
+          (v128.and
+            (i8x16.swizzle (v128.const i8x16 6 7 7 7 7 7 7 7 7 7 3 17 1 49 17 25) (local.get $lo))
+            (i8x16.swizzle (v128.const i8x16 0 0 16 36 1 10 1 2 0 0 0 0 0 0 0 0) (local.get $hi))))
+        ;; [0-9], and for each character's predecessor
+        (local.set $dig (i8x16.ne (v128.and (local.get $tok) (i8x16.splat (i32.const 4))) (v128.const i64x2 0 0)))
+        (local.set $digp (i8x16.shuffle 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 (local.get $digprev) (local.get $dig)))
+        (local.set $digprev (local.get $dig))
         ;; lanes that are characters of the string: all 16 but in the last chunk
         (local.set $rem (i32.sub (local.get $len) (local.get $i)))
         (local.set $lim
@@ -63,29 +77,15 @@
         (local.set $e
           (i8x16.bitmask
             (v128.or
-              (v128.or
-                (v128.or
-                  (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x40)))
-                  (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x3a))))
-                (v128.or
-                  (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x3d)))
-                  (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x7e)))))
-              (v128.or
-                (v128.or
-                  (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x2b)))
-                  (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x28))))
-                (v128.and
-                  (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x2d)))
-                  (i8x16.eq (local.get $p) (i8x16.splat (i32.const 0x2d))))))))
+              (i8x16.ne (v128.and (local.get $cls) (i8x16.splat (i32.const 15))) (v128.const i64x2 0 0))
+              (v128.and
+                (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x2d)))
+                (i8x16.eq (local.get $p) (i8x16.splat (i32.const 0x2d)))))))
         ;; E_DIGIT: a digit after a non-digit ...
         (local.set $m
           (i32.and (local.get $lim)
             (i8x16.bitmask
-              (v128.andnot
-                (local.get $dig)
-                (i8x16.lt_u
-                  (i8x16.sub (local.get $p) (i8x16.splat (i32.const 0x30)))
-                  (i8x16.splat (i32.const 10)))))))
+              (v128.andnot (local.get $dig) (local.get $digp)))))
         (if (local.get $m)
           (then
             ;; ... that event() can act on (keepsEvent): another digit next, or a separator
@@ -136,9 +136,7 @@
           (i32.and (local.get $lim)
             (i8x16.bitmask
               (v128.and
-                (v128.or
-                  (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x20)))
-                  (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x09))))
+                (i8x16.ne (v128.and (local.get $cls) (i8x16.splat (i32.const 96))) (v128.const i64x2 0 0))
                 (v128.or
                   (i8x16.eq
                     (v128.or (local.get $p) (i8x16.splat (i32.const 0x20)))
@@ -174,10 +172,7 @@
         ;; space goes to prefilter.ts, which looks past the spaces for the '"'
         (local.set $m
           (i32.and (local.get $lim)
-            (i8x16.bitmask
-              (v128.or
-                (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x5b)))
-                (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x7b)))))))
+            (i8x16.bitmask (local.get $cls))))
         (if (local.get $m)
           (then
             (local.set $q
@@ -197,26 +192,7 @@
           (i32.or
             (i32.shr_u (local.get $w) (i32.const 16))
             (i32.shl
-              (i8x16.bitmask
-                (v128.or
-                  (v128.or
-                    (local.get $dig)
-                    ;; a letter: (c | 0x20) in a..z
-                    (i8x16.lt_u
-                      (i8x16.sub
-                        (v128.or (local.get $v) (i8x16.splat (i32.const 0x20)))
-                        (i8x16.splat (i32.const 0x61)))
-                      (i8x16.splat (i32.const 26))))
-                  (v128.or
-                    ;; + - . / (0x2b..0x2f without ',')
-                    (v128.andnot
-                      (i8x16.lt_u
-                        (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x2b)))
-                        (i8x16.splat (i32.const 5)))
-                      (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x2c))))
-                    (v128.or
-                      (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x5f)))
-                      (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x3d)))))))
+              (i8x16.bitmask (i8x16.ne (local.get $tok) (v128.const i64x2 0 0)))
               (i32.const 16))))
         ;; $d bit k: window characters k-14..k are all token characters (15 = 2 · 2 · 2 · 2 - 1,
         ;; by doubling: runs of 2, 4, 8, then 8 overlapping 8 by one)
