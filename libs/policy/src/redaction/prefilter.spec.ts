@@ -280,8 +280,8 @@ describe('the prefilter pass in WebAssembly (prefilter.wat)', () => {
     for (const c of codes) {
       const ch = String.fromCharCode(c);
       // a run of it (token character or not), it inside and after a token run, after a digit,
-      // a dash, an r and a quote, and before a space, a digit and a bracket
-      const s = `${ch.repeat(20)}${'a'.repeat(10)}${ch}${'b'.repeat(10)}r${ch}-${ch}"${ch}9${ch}${ch} [${ch}1 `;
+      // a dash, an r and a quote, and before a space, a digit, a bracket and a ':'
+      const s = `${ch.repeat(20)}${'a'.repeat(10)}${ch}${'b'.repeat(10)}r${ch}-${ch}"${ch}9${ch}${ch} [${ch}1 "k"${ch}:z ab${ch}:z ${ch}b:z`;
       expect({ c, hits: passHits(s, true) }).toEqual({ c, hits: passHits(s, false) });
       expect({ c, ...facts(simd, s) }).toEqual({ c, ...facts(js, s) });
     }
