@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { RE2JS } from 're2js';
-import { fastRegExp, patternCharset } from './fast-regexp';
+import { anchoredPrefix, fastRegExp, patternCharset } from './fast-regexp';
+import { MemoizedRe2 } from './re2';
 
 /** Match and submatches as plain values, or null. */
 function groups(m: RegExpExecArray | string[] | null, n: number): (string | null)[] | null {
@@ -107,15 +108,29 @@ describe('fastRegExp: a V8 RegExp where it provably matches as RE2 does, in line
       fc.property(pattern, fc.array(input, { minLength: 1, maxLength: 5 }), (p, inputs) => {
         if (!fastRegExp(p)) return;
         accepted++;
+        // MemoizedRe2 tests the literal start with startsWith first (anchoredPrefix)
+        const key = new MemoizedRe2(RE2JS.compile(p));
         for (const s of inputs) {
           const r = both(p, s);
           expect(r.fast).toEqual(r.re2);
+          expect({ p, s, test: key.test(s) }).toEqual({ p, s, test: r.re2 !== null });
         }
       }),
       { numRuns: 3000 },
     );
     // the generator must exercise the accepted subset, not only refusals
     expect(accepted).toBeGreaterThan(300);
+  });
+});
+
+describe('anchoredPrefix: the literal start of an anchored pattern', () => {
+  it('reads the leading unrepeated characters, through unrepeated groups', () => {
+    expect(anchoredPrefix('^internal\\.')).toEqual({ prefix: 'internal.', whole: true });
+    expect(anchoredPrefix('^https?://(?P<host>[^/]+)')).toEqual({ prefix: 'http', whole: false });
+    expect(anchoredPrefix('^(?:ab)c\\d')).toEqual({ prefix: 'abc', whole: false });
+    expect(anchoredPrefix('^ab$')).toEqual({ prefix: 'ab', whole: false });
+    expect(anchoredPrefix('^a*b')).toEqual({ prefix: '', whole: false });
+    expect(anchoredPrefix('internal\\.')).toBeNull();
   });
 });
 

@@ -303,6 +303,27 @@ export function fastRegExp(pattern: string): RegExp | null {
 }
 
 /**
+ * The literal text every match of an anchored pattern that fastRegExp accepts starts with (its
+ * leading unrepeated single characters, through unrepeated groups), and whether that text is
+ * the whole pattern (no `$`): then "matches" is "starts with". Null when fastRegExp refuses
+ * the pattern. `^internal\.` gives { prefix: 'internal.', whole: true }.
+ */
+export function anchoredPrefix(pattern: string): { prefix: string; whole: boolean } | null {
+  if (fastRegExp(pattern) === null) return null;
+  const parser = new Parser(pattern);
+  parser.i = 1;
+  const atoms = flatten(parser.seq(0));
+  let prefix = '';
+  let n = 0;
+  for (const a of atoms) {
+    if (a.quant !== '' || a.set.length !== 1 || a.set[0][0] !== a.set[0][1]) break;
+    prefix += String.fromCharCode(a.set[0][0]);
+    n++;
+  }
+  return { prefix, whole: n === atoms.length && !pattern.endsWith('$') };
+}
+
+/**
  * The characters an RE2 pattern can match, as a superset: `ascii[c]` for c < 128, and
  * `nonAscii` for every code unit from 128 up (any non-ASCII character in the pattern's sets).
  */
