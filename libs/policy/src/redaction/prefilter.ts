@@ -404,7 +404,7 @@ function wasmScanner(): WasmScanner | null {
 }
 
 /**
- * Does an event the main loop raises at i (character c, bits ev) reach event() from the
+ * Does an event the main loop raises at i (EVENT bits ev) reach event() from the
  * WebAssembly pass? It leaves out events where event() can only find nothing:
  * - a digit run's first digit with neither another digit nor a separator (' ', '-', '.') and a
  *   digit after it, nor an exponent's 'e' (numberHazardAt), nor two capitals before (IBAN):
