@@ -245,6 +245,10 @@ function compileAction(a: AttributeAction, opts: AttributesCompileOptions): Acti
 interface CompiledProcessor {
   name: string;
   targets: ReadonlySet<AttributeTarget>;
+  /** targets' span-level members, read per span without a Set lookup */
+  spans: boolean;
+  events: boolean;
+  links: boolean;
   matcher: Matcher | undefined;
   run: ActionFn;
 }
@@ -263,12 +267,18 @@ export class CompiledAttributes {
   private readonly processors: CompiledProcessor[];
 
   constructor(config: AttributesConfig, opts: AttributesCompileOptions) {
-    this.processors = config.map((p, i) => ({
-      name: p.name ?? `attributes[${i}]`,
-      targets: new Set(p.apply_to ?? ['span', 'log']),
-      matcher: compileIncludeExclude(p.include, p.exclude),
-      run: chain(p.actions.map((a) => compileAction(a, opts))),
-    }));
+    this.processors = config.map((p, i) => {
+      const targets = new Set<AttributeTarget>(p.apply_to ?? ['span', 'log']);
+      return {
+        name: p.name ?? `attributes[${i}]`,
+        targets,
+        spans: targets.has('span'),
+        events: targets.has('event'),
+        links: targets.has('link'),
+        matcher: compileIncludeExclude(p.include, p.exclude),
+        run: chain(p.actions.map((a) => compileAction(a, opts))),
+      };
+    });
   }
 
   /** True when the stage does nothing (lets the pipeline skip it). */
@@ -298,7 +308,7 @@ export class CompiledAttributes {
           ) {
             p.run(ss.scope.attributes, ctx);
           }
-          if (!t.has('span') && !t.has('event') && !t.has('link')) continue;
+          if (!p.spans && !p.events && !p.links) continue;
           const spans = ss.spans;
           for (let i = 0; i < spans.length; i++) {
             const span = spans[i];
@@ -311,9 +321,9 @@ export class CompiledAttributes {
   }
 
   private applySpan(p: CompiledProcessor, span: Span, ctx: AttributeContext | undefined): void {
-    if (p.targets.has('span')) p.run(span.attributes, ctx);
-    if (p.targets.has('event')) for (const e of span.events) p.run(e.attributes, ctx);
-    if (p.targets.has('link')) for (const l of span.links) p.run(l.attributes, ctx);
+    if (p.spans) p.run(span.attributes, ctx);
+    if (p.events) for (const e of span.events) p.run(e.attributes, ctx);
+    if (p.links) for (const l of span.links) p.run(l.attributes, ctx);
   }
 
   /** Applies every processor, in order, to a logs batch. */

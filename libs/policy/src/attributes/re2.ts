@@ -38,6 +38,8 @@ export class MemoizedRe2 {
   /** What every match of `fast` starts with (anchoredPrefix), and whether that is all of it. */
   private readonly prefix: string;
   private readonly prefixOnly: boolean;
+  /** The prefix's first character code, or -1 (no prefix): one compare rejects most keys. */
+  private readonly first: number;
 
   constructor(
     readonly re: RE2JS,
@@ -47,11 +49,13 @@ export class MemoizedRe2 {
     const lead = anchoredPrefix(re.pattern());
     this.prefix = lead?.prefix ?? '';
     this.prefixOnly = lead?.whole ?? false;
+    this.first = this.prefix === '' ? -1 : this.prefix.charCodeAt(0);
   }
 
   test(input: string): boolean {
     if (this.fast !== null) {
       // most keys a key pattern sees fail its literal start: startsWith costs half a RegExp run
+      if (this.first !== -1 && input.charCodeAt(0) !== this.first) return false;
       if (!input.startsWith(this.prefix)) return false;
       return this.prefixOnly || this.fast.test(input);
     }
