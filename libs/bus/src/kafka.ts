@@ -40,11 +40,40 @@ export function createKafka(settings: KafkaSettings, logger: Logger, clientSuffi
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
         const fields = { ...rest, namespace: undefined };
-        if (level <= logLevel.ERROR) log.error(fields, message);
-        else if (level === logLevel.WARN) log.warn(fields, message);
+        if (level <= logLevel.ERROR && !retriableResponse(message, rest.error)) {
+          log.error(fields, message);
+        } else if (level <= logLevel.WARN) log.warn(fields, message);
         else log.debug(fields, message);
       },
   });
+}
+
+/**
+ * The messages of the broker errors kafkajs retries by itself (its protocol error table, e.g.
+ * "The coordinator is loading and hence can't process requests for this group" for the first
+ * seconds after a broker starts, or a leader election's). kafkajs logs every error response at
+ * ERROR before retrying it; those are warnings: a retry that runs out surfaces as an error
+ * where the operation fails.
+ */
+const RETRIABLE_BROKER_ERRORS: ReadonlySet<string> = (() => {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const table = require('kafkajs/src/protocol/error') as {
+      errorCodes: { message: string; retriable: boolean }[];
+    };
+    return new Set(table.errorCodes.filter((e) => e.retriable).map((e) => e.message));
+  } catch {
+    return new Set<string>();
+  }
+})();
+
+/** A kafkajs "Response <api>" error line for a broker error it retries. */
+export function retriableResponse(message: string, error: unknown): boolean {
+  return (
+    message.startsWith('Response ') &&
+    typeof error === 'string' &&
+    RETRIABLE_BROKER_ERRORS.has(error)
+  );
 }
 
 /**
