@@ -19,7 +19,24 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
 });
 
+/**
+ * Starts `custodian start --target=…` on ports that were free a moment ago. Between freePort()
+ * and the process binding them, another process (a client's outgoing connection, a parallel
+ * suite) may take one: then the start fails with EADDRINUSE and is tried again on new ports.
+ */
 async function start(target: string, env: Record<string, string> = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(target, env);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof AddressInUse)) throw err;
+    }
+  }
+}
+
+class AddressInUse extends Error {}
+
+async function startOnce(target: string, env: Record<string, string>) {
   const opsPort = await freePort();
   const adminPort = await freePort();
   const gatewayPorts = [await freePort(), await freePort(), await freePort()];
@@ -39,7 +56,14 @@ async function start(target: string, env: Record<string, string> = {}) {
     ...env,
   });
   running.push(p);
-  await p.waitForLog('custodian started');
+  try {
+    await p.waitForLog('custodian started');
+  } catch (err) {
+    if (!p.logText().includes('EADDRINUSE')) throw err;
+    await p.stop('SIGKILL');
+    running.splice(running.indexOf(p), 1);
+    throw new AddressInUse((err as Error).message);
+  }
   return { p, opsPort, adminPort, gatewayPorts };
 }
 

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from './ports';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
 /**
@@ -32,6 +31,7 @@ export class CustodianProcess {
   readonly logs: LogLine[] = [];
   stderr = '';
   private exit?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private closed = false;
   readonly child: ChildProcess;
 
   constructor(args: string[], env: Record<string, string | undefined>) {
@@ -59,20 +59,44 @@ export class CustodianProcess {
     this.exit = new Promise((resolve) =>
       this.child.once('exit', (code, signal) => resolve({ code, signal })),
     );
+    // 'close': exited and its stdout and stderr read to the end
+    this.child.once('close', () => (this.closed = true));
   }
 
   get pid(): number {
     return this.child.pid!;
   }
 
-  /** Resolves with the first log line matching `msg`. */
-  waitForLog(msg: string, timeoutMs = 30000): Promise<LogLine> {
-    return waitFor(
-      `log line "${msg}" (stderr: ${this.stderr.slice(-500)})`,
-      () => this.logs.find((l) => l.msg === msg),
-      timeoutMs,
-      50,
-    );
+  /**
+   * Resolves with the first log line matching `msg`. Fails as soon as the process has exited
+   * without it (once its output is all read), or after `timeoutMs`, with the exit status, the
+   * last log lines and stderr as they are then: a start that failed says why.
+   */
+  async waitForLog(msg: string, timeoutMs = 30000): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.logs.find((l) => l.msg === msg);
+      if (line) return line;
+      if (this.closed || Date.now() > deadline) {
+        const why = this.closed
+          ? `exited (code ${this.child.exitCode}, signal ${this.child.signalCode})`
+          : `timed out after ${timeoutMs} ms`;
+        throw new Error(
+          `${why} waiting for log line "${msg}"; last log lines:\n` +
+            this.logs
+              .slice(-8)
+              .map((l) => JSON.stringify(l))
+              .join('\n') +
+            `\nstderr: ${this.stderr.slice(-1000)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Everything the process logged, as text (for looking for an error in it). */
+  logText(): string {
+    return this.logs.map((l) => JSON.stringify(l)).join('\n') + this.stderr;
   }
 
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
