@@ -287,6 +287,21 @@ function emit(items: Item[]): string {
  * proven (see the file comment). `exec` answers the same match and submatches as re2js's.
  */
 export function fastRegExp(pattern: string): RegExp | null {
+  const a = accepted(pattern);
+  if (a === null) return null;
+  try {
+    return new RegExp(`^${emit(a.items)}${a.end ? '$' : ''}`, 'u');
+  } catch (err) {
+    if (err instanceof SyntaxError) return null;
+    throw err;
+  }
+}
+
+/**
+ * The pattern parsed, when it is in fastRegExp's subset and every quantified atom is forced;
+ * `end`: it ends with `$`. Otherwise null.
+ */
+function accepted(pattern: string): { items: Item[]; end: boolean } | null {
   if (!pattern.startsWith('^')) return null;
   try {
     const parser = new Parser(pattern);
@@ -294,10 +309,9 @@ export function fastRegExp(pattern: string): RegExp | null {
     const items = parser.seq(0);
     const end = pattern.endsWith('$') && parser.i === pattern.length - 1;
     if (!end && parser.i !== pattern.length) return null;
-    if (!forced(flatten(items))) return null;
-    return new RegExp(`^${emit(items)}${end ? '$' : ''}`, 'u');
+    return forced(flatten(items)) ? { items, end } : null;
   } catch (err) {
-    if (err instanceof Refused || err instanceof SyntaxError) return null;
+    if (err instanceof Refused) return null;
     throw err;
   }
 }
@@ -309,10 +323,9 @@ export function fastRegExp(pattern: string): RegExp | null {
  * the pattern. `^internal\.` gives { prefix: 'internal.', whole: true }.
  */
 export function anchoredPrefix(pattern: string): { prefix: string; whole: boolean } | null {
-  if (fastRegExp(pattern) === null) return null;
-  const parser = new Parser(pattern);
-  parser.i = 1;
-  const atoms = flatten(parser.seq(0));
+  const a = fastRegExp(pattern) === null ? null : accepted(pattern);
+  if (a === null) return null;
+  const atoms = flatten(a.items);
   let prefix = '';
   let n = 0;
   for (const a of atoms) {
@@ -355,7 +368,6 @@ export function patternCharset(pattern: string): PatternChars | null {
   let i = 0;
   const p = pattern;
   const n = p.length;
-  const escape = escapeSet;
   while (i < n) {
     const ch = p[i];
     if (ch === '^' || ch === '$') return null;
@@ -379,7 +391,7 @@ export function patternCharset(pattern: string): PatternChars | null {
       continue;
     }
     if (ch === '\\') {
-      const set = escape(p[i + 1], false);
+      const set = escapeSet(p[i + 1], false);
       if (!set) return null;
       add(set);
       i += 2;
